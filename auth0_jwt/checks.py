@@ -1,0 +1,162 @@
+"""System checks: a misconfiguration stops startup with the setting's name and an example.
+
+Run by ``manage.py check``/``runserver``/``migrate`` and, in this project, by ``config/wsgi.py``
+before gunicorn serves, so a bad setting never surfaces as a traceback on the first request.
+"""
+import ipaddress
+import re
+from numbers import Real
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from .jwks import RSA_ALGORITHMS
+from .settings import DEFAULTS, SETTINGS_NAME, auth0_settings
+
+AUTHENTICATION_CLASS = "auth0_jwt.authentication.Auth0JWTAuthentication"
+EXCEPTION_HANDLER = "auth0_jwt.handlers.exception_handler"
+DOMAIN_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
+# Each numeric option: (minimum, allow None, example).
+NUMBERS = {
+    "LEEWAY": (0, False, "30"),
+    "MAX_TOKEN_AGE": (1, True, "86400"),
+    "MAX_TOKEN_LENGTH": (1, False, "16384"),
+    "JWKS_TIMEOUT": (0.001, False, "5"),
+    "JWKS_CACHE_LIFETIME": (0, False, "600"),
+    "JWKS_REFETCH_COOLDOWN": (0, False, "30"),
+    "JWKS_MAX_BYTES": (1, False, "100000"),
+    "JWKS_RETRY_AFTER": (1, False, "30"),
+}
+BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN")
+
+
+def name(option):
+    return f"{SETTINGS_NAME}['{option}']"
+
+
+def error(option, problem, example, number):
+    return Error(f"{name(option)} {problem}.", hint=f"Example: {example}",
+                 obj=SETTINGS_NAME, id=f"auth0_jwt.E{number:03d}")
+
+
+@register(Tags.security)
+def check_settings(app_configs=None, **kwargs):
+    user_settings = getattr(settings, SETTINGS_NAME, None) or {}
+    if not isinstance(user_settings, dict):
+        return [Error(f"{SETTINGS_NAME} must be a dict.", hint="Example: AUTH0_JWT = "
+                      "{'DOMAIN': 'dev-abc123.us.auth0.com', 'AUDIENCE': 'https://api.example.com'}",
+                      obj=SETTINGS_NAME, id="auth0_jwt.E000")]
+    unknown = sorted(set(user_settings) - set(DEFAULTS))
+    problems = [error(option, "is not a known setting", f"one of {', '.join(DEFAULTS)}", 1)
+                for option in unknown]
+    return (problems + check_tenant() + check_algorithms() + check_numbers()
+            + check_booleans() + check_realm())
+
+
+def check_tenant():
+    config = auth0_settings
+    problems = []
+    if config.DOMAIN is not None and not (isinstance(config.DOMAIN, str)
+                                          and DOMAIN_PATTERN.fullmatch(config.DOMAIN)):
+        problems.append(error("DOMAIN", "must be a bare host name, without scheme or path",
+                              "AUTH0_DOMAIN=dev-abc123.us.auth0.com", 2))
+    elif not config.DOMAIN and not config.ISSUER:
+        problems.append(error("DOMAIN", "is not set (nor ISSUER), so no token can be trusted",
+                              "AUTH0_DOMAIN=dev-abc123.us.auth0.com", 3))
+    if config.ISSUER is not None and not _is_http_url(config.ISSUER):
+        problems.append(error("ISSUER", "must be the exact 'iss' URL of the tenant",
+                              "AUTH0_ISSUER=https://login.example.com/", 4))
+    if not config.audiences or not _is_audience_setting(config.AUDIENCE):
+        problems.append(error("AUDIENCE", "is not set: it must be the API identifier(s)",
+                              "AUTH0_AUDIENCE=https://api.example.com", 5))
+    problems += check_jwks_url(config)
+    return problems
+
+
+def check_jwks_url(config):
+    url = config.jwks_url
+    if config.JWKS_URL is not None and not _is_http_url(config.JWKS_URL):
+        return [error("JWKS_URL", "must be an http(s) URL",
+                      "AUTH0_JWKS_URL=https://dev-abc123.us.auth0.com/.well-known/jwks.json", 6)]
+    if url and _is_http_url(url) and urlsplit(url).scheme != "https" and not _is_loopback(url):
+        return [error("JWKS_URL", "must use https (plain http is only allowed on loopback)",
+                      "AUTH0_JWKS_URL=https://dev-abc123.us.auth0.com/.well-known/jwks.json", 7)]
+    return []
+
+
+def check_algorithms():
+    algorithms = auth0_settings.ALGORITHMS
+    if (isinstance(algorithms, (list, tuple)) and algorithms
+            and all(isinstance(a, str) and a in RSA_ALGORITHMS for a in algorithms)):
+        return []
+    return [error("ALGORITHMS", f"must be a non-empty list of {', '.join(sorted(RSA_ALGORITHMS))}",
+                  "['RS256']", 8)]
+
+
+def check_numbers():
+    problems = []
+    for option, (minimum, optional, example) in NUMBERS.items():
+        value = getattr(auth0_settings, option)
+        if value is None and optional:
+            continue
+        if isinstance(value, bool) or not isinstance(value, Real) or value < minimum:
+            problems.append(error(option, f"must be a number of at least {minimum}"
+                                  + (" (or None)" if optional else ""), example, 9))
+    return problems
+
+
+def check_booleans():
+    return [error(option, "must be True or False", "False", 10)
+            for option in BOOLEANS if not isinstance(getattr(auth0_settings, option), bool)]
+
+
+def check_realm():
+    realm = auth0_settings.REALM
+    if isinstance(realm, str) and realm and re.fullmatch(r"[\x20\x21\x23-\x5b\x5d-\x7e]+", realm):
+        return []
+    return [error("REALM", "must be printable text without quotes or backslashes", "'api'", 11)]
+
+
+@register(Tags.security)
+def check_rest_framework(app_configs=None, **kwargs):
+    rest_framework = getattr(settings, "REST_FRAMEWORK", {}) or {}
+    classes = list(rest_framework.get("DEFAULT_AUTHENTICATION_CLASSES", []))
+    problems = []
+    if AUTHENTICATION_CLASS in classes and classes[0] != AUTHENTICATION_CLASS:
+        problems.append(Warning(
+            f"{AUTHENTICATION_CLASS} is not the first authentication class.",
+            hint="DRF takes the 401 WWW-Authenticate challenge from the first class only; "
+                 "list Auth0JWTAuthentication first.", obj="REST_FRAMEWORK", id="auth0_jwt.W001"))
+    if rest_framework.get("EXCEPTION_HANDLER") != EXCEPTION_HANDLER:
+        problems.append(Warning(
+            "REST_FRAMEWORK['EXCEPTION_HANDLER'] is not the auth0_jwt handler.",
+            hint=f"Set it to '{EXCEPTION_HANDLER}' for the documented error bodies and "
+                 "WWW-Authenticate headers.", obj="REST_FRAMEWORK", id="auth0_jwt.W002"))
+    return problems
+
+
+def _is_http_url(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _is_loopback(url):
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_audience_setting(audience):
+    if isinstance(audience, str):
+        return True
+    return isinstance(audience, (list, tuple)) and all(isinstance(a, str) for a in audience)

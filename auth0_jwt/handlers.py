@@ -1,0 +1,115 @@
+"""The exception handler: every error as ``{"error", "message"}`` with the right status and
+``WWW-Authenticate`` header (the table in DESIGN.md). Set it as
+``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "auth0_jwt.handlers.exception_handler"``.
+"""
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from . import exceptions
+from .challenges import bearer_challenge
+from .settings import auth0_settings
+
+logger = logging.getLogger("django.request")
+
+INTERNAL_ERROR = {"error": "server_error", "message": "Internal Server Error"}
+# DRF exception type -> our error code, where the code is not the 401/403 family below.
+ERROR_CODES = (
+    (drf.NotFound, "not_found"),
+    (drf.MethodNotAllowed, "method_not_allowed"),
+    (drf.Throttled, "throttled"),
+    (drf.NotAcceptable, "not_acceptable"),
+    (drf.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.SigningKeysUnavailable, "temporarily_unavailable"),
+)
+
+
+def exception_handler(exc, context):
+    """Render ``exc`` in the one error shape; unexpected errors become a logged 500."""
+    exc = as_api_exception(exc)
+    body, headers = describe(exc)
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def as_api_exception(exc):
+    if isinstance(exc, Http404):
+        return drf.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return drf.PermissionDenied()
+    if isinstance(exc, drf.APIException):
+        return exc
+    logger.error("Unhandled exception: %s", type(exc).__name__, exc_info=exc)
+    return ServerError()
+
+
+class ServerError(drf.APIException):
+    status_code = 500
+    default_detail = INTERNAL_ERROR["message"]
+    default_code = INTERNAL_ERROR["error"]
+
+
+def describe(exc):
+    """Return ``(body, headers)`` for an APIException."""
+    realm = auth0_settings.REALM
+    if isinstance(exc, drf.NotAuthenticated):
+        return error("unauthorized", "Authentication required"), {
+            "WWW-Authenticate": bearer_challenge(realm)}
+    if isinstance(exc, (drf.AuthenticationFailed, exceptions.InvalidRequest)):
+        code = "invalid_request" if isinstance(exc, exceptions.InvalidRequest) else "invalid_token"
+        message = text(exc.detail)
+        return error(code, message), {
+            "WWW-Authenticate": bearer_challenge(realm, code, message)}
+    if isinstance(exc, drf.PermissionDenied):
+        return describe_forbidden(exc, realm)
+    if isinstance(exc, (drf.ValidationError, drf.ParseError)):
+        return error("invalid_request", "Invalid request", details=exc.detail), {}
+    return error(code_of(exc), text(exc.detail)), retry_after(exc)
+
+
+def describe_forbidden(exc, realm):
+    scopes = required_scopes(exc)
+    if scopes is None:
+        return error("forbidden", text(exc.detail)), {}
+    message = text(exc.detail.get("message", "Insufficient scope")) if isinstance(
+        exc.detail, dict) else text(exc.detail)
+    challenge = bearer_challenge(realm, "insufficient_scope", message, " ".join(scopes))
+    return error("insufficient_scope", message, required_scopes=scopes), {
+        "WWW-Authenticate": challenge}
+
+
+def required_scopes(exc):
+    """The scopes of an insufficient-scope denial, raised directly or by a permission class."""
+    if isinstance(exc, exceptions.InsufficientScope):
+        return exc.required_scopes
+    if isinstance(exc.detail, dict) and "required_scopes" in exc.detail:
+        return [str(scope) for scope in exc.detail["required_scopes"]]
+    return None
+
+
+def code_of(exc):
+    for exc_type, code in ERROR_CODES:
+        if isinstance(exc, exc_type):
+            return code
+    return exc.default_code
+
+
+def retry_after(exc):
+    wait = getattr(exc, "retry_after", None) or getattr(exc, "wait", None)
+    return {"Retry-After": str(int(wait) if wait >= 1 else 1)} if wait else {}
+
+
+def error(code, message, **extra):
+    return {"error": code, "message": message, **extra}
+
+
+def text(detail):
+    if isinstance(detail, dict):
+        return "; ".join(text(value) for value in detail.values())
+    if isinstance(detail, list):
+        return "; ".join(text(value) for value in detail)
+    return str(detail)

@@ -1,0 +1,202 @@
+"""Fetching and caching the tenant's signing keys (JWKS). No Django imports.
+
+Keys are turned into python-jose key objects once per fetch, never per request. One thread
+fetches while the others wait (no refetch storm), fetches are at least ``cooldown`` seconds
+apart, and a failed refresh keeps the keys already held (unlike PyJWT's ``PyJWKClient``).
+"""
+import json
+import logging
+import threading
+import time
+
+import requests
+from jose import jwk
+
+from .errors import SigningKeysUnavailable, UnknownSigningKey
+
+logger = logging.getLogger("auth0_jwt.jwks")
+
+# RFC 7518 section 3.3: RSA keys for RS* must be at least 2048 bits.
+MIN_RSA_BITS = 2048
+RSA_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
+
+
+class JWKSFetchError(Exception):
+    """The JWKS endpoint gave no usable key set; the message is safe to log."""
+
+
+class JWKSClient:
+    """Signing keys of one JWKS URL, as ``{kid: {alg: python-jose key}}``.
+
+    ``get_key(kid, alg)`` returns the key or raises ``UnknownSigningKey`` (the set was fetched
+    and has no such key: 401) or ``SigningKeysUnavailable`` (no key set could be fetched: 503).
+    ``version`` changes whenever the set of keys changes, so caches built on them can be emptied.
+    """
+
+    def __init__(self, url, *, algorithms=("RS256",), timeout=5.0, max_bytes=100_000,
+                 cache_lifetime=600, cooldown=30, session=None, clock=time.monotonic):
+        self.url = url
+        self.algorithms = tuple(a for a in algorithms if a in RSA_ALGORITHMS)
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.cache_lifetime = cache_lifetime
+        self.cooldown = cooldown
+        self._session = session
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys = {}
+        self._fingerprint = frozenset()
+        self._fetched_at = None
+        self._last_attempt = None
+        self._last_attempt_failed = False
+        self.version = 0
+        self.fetch_count = 0
+
+    # -- public -----------------------------------------------------------------------------
+
+    def get_key(self, kid, alg):
+        """Return the key for ``kid`` and ``alg``, fetching or refetching the set if needed."""
+        entry = self._keys.get(kid)
+        if entry is None or self._is_stale():
+            # A known kid in a stale set keeps working while one thread refreshes.
+            self.refresh(wait=entry is None)
+            entry = self._keys.get(kid)
+        if entry is not None and alg in entry:
+            return entry[alg]
+        if entry is None and (self._fetched_at is None or self._last_attempt_failed):
+            raise SigningKeysUnavailable()
+        raise UnknownSigningKey()
+
+    def has_keys(self):
+        return bool(self._keys)
+
+    def refresh(self, wait=True):
+        """Fetch the key set unless another thread is doing it or the cooldown forbids it."""
+        if not self._lock.acquire(blocking=wait):
+            return
+        try:
+            now = self._clock()
+            if self._last_attempt is not None and now - self._last_attempt < self.cooldown:
+                logger.info("JWKS refetch suppressed by cooldown", extra={"jwks_url": self.url})
+                return
+            self._last_attempt = now
+            self._fetch_and_store(now)
+        finally:
+            self._lock.release()
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _is_stale(self):
+        return self._fetched_at is not None and self._clock() - self._fetched_at >= self.cache_lifetime
+
+    def _fetch_and_store(self, now):
+        started = time.monotonic()
+        self.fetch_count += 1
+        try:
+            keys = parse_key_set(self._download(), self.algorithms)
+        except JWKSFetchError as exc:
+            self._last_attempt_failed = True
+            logger.warning("JWKS fetch failed: %s%s", exc,
+                           "; serving cached keys" if self._keys else "; no signing key known",
+                           extra={"jwks_url": self.url, "stale_keys_served": bool(self._keys)})
+            return
+        self._last_attempt_failed = False
+        self._fetched_at = now
+        fingerprint = frozenset((kid, alg, _public_numbers(key))
+                                for kid, by_alg in keys.items() for alg, key in by_alg.items())
+        if fingerprint != self._fingerprint:
+            self._fingerprint = fingerprint
+            self.version += 1
+        self._keys = keys
+        logger.info("JWKS fetched: %d signing key(s) in %.0f ms", len(keys),
+                    (time.monotonic() - started) * 1000, extra={"jwks_url": self.url})
+
+    def _download(self):
+        session = self._session or self._default_session()
+        deadline = time.monotonic() + self.timeout
+        try:
+            with session.get(self.url, timeout=self.timeout, stream=True, allow_redirects=False,
+                             headers={"Accept": "application/json"}) as response:
+                if response.status_code != 200:
+                    raise JWKSFetchError(f"HTTP status {response.status_code}")
+                return self._read_capped(response, deadline)
+        except requests.RequestException as exc:
+            raise JWKSFetchError(type(exc).__name__) from exc
+
+    def _read_capped(self, response, deadline):
+        body = bytearray()
+        for chunk in response.iter_content(chunk_size=16384):
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise JWKSFetchError(f"response larger than {self.max_bytes} bytes")
+            # requests' timeout is per read; a server that dribbles bytes is cut off here.
+            if time.monotonic() > deadline:
+                raise JWKSFetchError("response took longer than the timeout")
+        return bytes(body)
+
+    def _default_session(self):
+        self._session = requests.Session()
+        return self._session
+
+
+def parse_key_set(body, algorithms):
+    """Turn a JWKS document into ``{kid: {alg: key}}``; raise if it holds no usable key."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise JWKSFetchError("response is not JSON") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise JWKSFetchError("response has no 'keys' array")
+    keys, duplicated = {}, set()
+    for candidate in document["keys"]:
+        built = build_signing_key(candidate, algorithms)
+        if built is None:
+            continue
+        kid, by_alg = built
+        if kid in keys:
+            duplicated.add(kid)
+        keys[kid] = by_alg
+    for kid in duplicated:
+        # Two keys claiming one kid: neither can be trusted to be the right one.
+        del keys[kid]
+    if not keys:
+        raise JWKSFetchError("no usable RSA signing key in the key set")
+    return keys
+
+
+def build_signing_key(candidate, algorithms):
+    """Return ``(kid, {alg: key})`` for a public RSA signing JWK, or None for any other key."""
+    if not _is_rsa_signing_jwk(candidate):
+        return None
+    declared = candidate.get("alg")
+    if declared is not None and declared not in algorithms:
+        return None
+    public = {"kty": "RSA", "n": candidate["n"], "e": candidate["e"]}
+    by_alg = {}
+    for alg in [declared] if declared else algorithms:
+        try:
+            key = jwk.construct(public, alg)
+        except Exception:  # python-jose raises several types on bad numbers
+            return None
+        if key.prepared_key.key_size < MIN_RSA_BITS:
+            return None
+        by_alg[alg] = key
+    return (candidate["kid"], by_alg) if by_alg else None
+
+
+def _is_rsa_signing_jwk(candidate):
+    if not isinstance(candidate, dict) or candidate.get("kty") != "RSA":
+        return False
+    if candidate.get("use", "sig") != "sig" or "d" in candidate:
+        return False
+    key_ops = candidate.get("key_ops")
+    if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
+        return False
+    kid = candidate.get("kid")
+    return (isinstance(kid, str) and kid != "" and isinstance(candidate.get("n"), str)
+            and isinstance(candidate.get("e"), str))
+
+
+def _public_numbers(key):
+    numbers = key.prepared_key.public_numbers()
+    return numbers.n, numbers.e

@@ -1,0 +1,87 @@
+"""The ``AUTH0_JWT`` settings namespace, read lazily with defaults (as DRF's ``api_settings``).
+
+Nothing is read at import time: attributes are looked up on first use and the cache is
+dropped when Django's ``setting_changed`` signal names ``AUTH0_JWT`` (see ``apps.py``).
+"""
+from django.conf import settings
+
+SETTINGS_NAME = "AUTH0_JWT"
+
+DEFAULTS = {
+    # Tenant
+    "DOMAIN": None,  # "dev-abc123.us.auth0.com"; gives ISSUER and JWKS_URL when they are unset
+    "ISSUER": None,  # exact "iss" value; default "https://DOMAIN/"
+    "AUDIENCE": None,  # API identifier, or a list of them
+    "JWKS_URL": None,  # default "<ISSUER>.well-known/jwks.json"
+    # Verification
+    "ALGORITHMS": ["RS256"],  # allowlist; never taken from the token
+    "LEEWAY": 0,  # seconds of clock skew allowed on exp / nbf / iat
+    "MAX_TOKEN_AGE": None,  # seconds since "iat"; None disables the check
+    "STRICT_RFC9068": False,  # require typ "at+jwt" and the RFC 9068 claims
+    "MAX_TOKEN_LENGTH": 16384,  # characters; longer tokens are refused before any crypto
+    # JWKS client
+    "JWKS_TIMEOUT": 5.0,  # seconds, connect and read
+    "JWKS_CACHE_LIFETIME": 600,  # seconds before the key set is refreshed
+    "JWKS_REFETCH_COOLDOWN": 30,  # minimum seconds between two fetches
+    "JWKS_MAX_BYTES": 100_000,  # a larger JWKS response is refused
+    "JWKS_RETRY_AFTER": 30,  # seconds, sent in Retry-After with 503 responses
+    # Where tokens are read (RFC 6750 section 2)
+    "ALLOW_QUERY_TOKEN": False,  # ?access_token=... (discouraged by RFC 6750 and OAuth 2.1)
+    "ALLOW_FORM_TOKEN": False,  # access_token in a form-encoded body
+    # Responses
+    "REALM": "api",
+}
+
+
+class Auth0JWTSettings:
+    """Attribute access to ``settings.AUTH0_JWT`` merged over ``DEFAULTS``."""
+
+    def __init__(self, defaults=None):
+        self.defaults = defaults or DEFAULTS
+        self._cached = set()
+
+    @property
+    def user_settings(self):
+        if not hasattr(self, "_user_settings"):
+            self._user_settings = getattr(settings, SETTINGS_NAME, None) or {}
+        return self._user_settings
+
+    def __getattr__(self, name):
+        if name not in self.defaults:
+            raise AttributeError(f"Invalid {SETTINGS_NAME} setting: '{name}'")
+        value = self.user_settings.get(name, self.defaults[name])
+        self._cached.add(name)
+        setattr(self, name, value)
+        return value
+
+    @property
+    def issuer(self):
+        """The exact ``iss`` value accepted: ``ISSUER``, else ``https://DOMAIN/``."""
+        if self.ISSUER:
+            return self.ISSUER
+        return f"https://{self.DOMAIN}/" if self.DOMAIN else None
+
+    @property
+    def jwks_url(self):
+        if self.JWKS_URL:
+            return self.JWKS_URL
+        issuer = self.issuer
+        return f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else None
+
+    @property
+    def audiences(self):
+        """``AUDIENCE`` as a tuple of non-empty strings (a comma-separated string is split)."""
+        audience = self.AUDIENCE
+        if isinstance(audience, str):
+            audience = audience.split(",")
+        return tuple(a.strip() for a in audience or () if isinstance(a, str) and a.strip())
+
+    def reload(self):
+        for name in self._cached:
+            delattr(self, name)
+        self._cached.clear()
+        if hasattr(self, "_user_settings"):
+            delattr(self, "_user_settings")
+
+
+auth0_settings = Auth0JWTSettings(DEFAULTS)

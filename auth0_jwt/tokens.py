@@ -1,0 +1,36 @@
+"""The verified access token handed to views as ``request.auth``."""
+
+
+class VerifiedToken:
+    """A token whose signature and claims have been checked.
+
+    ``payload`` and ``header`` are the decoded JSON objects, ``token`` the raw string, and
+    ``scopes`` a frozenset of the space-separated ``scope`` claim plus Auth0's RBAC
+    ``permissions`` array.
+    """
+
+    __slots__ = ("token", "header", "payload", "scopes")
+
+    def __init__(self, token, header, payload):
+        self.token = token
+        self.header = header
+        self.payload = payload
+        self.scopes = scopes_of(payload)
+
+    @property
+    def sub(self):
+        return self.payload.get("sub")
+
+    def __repr__(self):
+        # Never the raw token: reprs end up in logs and error reports.
+        return f"<VerifiedToken sub={self.sub!r} kid={self.header.get('kid')!r}>"
+
+
+def scopes_of(payload):
+    """Scopes granted by verified claims; types were checked by the verifier."""
+    scope = payload.get("scope")
+    scopes = set(scope.split()) if isinstance(scope, str) else set()
+    permissions = payload.get("permissions")
+    if isinstance(permissions, list):
+        scopes.update(p for p in permissions if isinstance(p, str))
+    return frozenset(scopes)

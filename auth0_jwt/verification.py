@@ -1,0 +1,180 @@
+"""Access-token verification: python-jose for keys and signatures, strict rules for the rest.
+
+python-jose's ``jwt.decode`` is unsafe by default: it does not require ``exp`` or ``aud``,
+accepts any ``alg`` when ``algorithms`` is omitted, accepts an ``iat`` in the future, and
+raises ``TypeError``/``RecursionError``/... on crafted input. So this module parses the token
+itself, once (strict base64url and JSON, see ``encoding.py``), pins the algorithm to the
+allowlist, takes the key only from the JWKS by ``kid``, lets python-jose's key object check
+the signature, then checks every claim. Each failure raises a ``TokenError`` subclass with a
+fixed, safe message. No Django imports.
+"""
+import math
+import time
+
+from .encoding import b64url_decode, json_object
+from .errors import (DisallowedAlgorithm, DisallowedHeader, InvalidAudience, InvalidClaim,
+                     InvalidIssuer, InvalidSignature, InvalidTokenType, MalformedToken,
+                     MissingClaim, TokenExpired, TokenIssuedInFuture, TokenNotYetValid,
+                     TokenTooLarge, TokenTooOld, UnknownSigningKey)
+from .tokens import VerifiedToken
+
+# RFC 8725 section 3.10 / RFC 7515 section 4.1: a token must not choose where its key comes
+# from; keys come only from the configured JWKS.
+KEY_REFERENCE_HEADERS = ("jku", "jwk", "x5u", "x5c")
+# RFC 9068 section 2.1 ("application/" prefix allowed, case-insensitive per RFC 7515 4.1.9).
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+RFC9068_REQUIRED_CLAIMS = ("iat", "jti", "client_id")
+
+
+class TokenVerifier:
+    """Verify RS256 (or allowlisted RS*) access tokens against one issuer and audience set.
+
+    ``key_source.get_key(kid, alg)`` supplies python-jose key objects (see ``jwks.py``);
+    ``clock`` returns the current Unix time and exists so tests can move time.
+    """
+
+    def __init__(self, *, issuer, audiences, key_source, algorithms=("RS256",), leeway=0,
+                 max_age=None, strict_rfc9068=False, max_length=16384, clock=time.time):
+        self.issuer = issuer
+        self.audiences = frozenset(audiences)
+        self.key_source = key_source
+        self.algorithms = frozenset(algorithms)
+        self.leeway = leeway
+        self.max_age = max_age
+        self.strict_rfc9068 = strict_rfc9068
+        self.max_length = max_length
+        self.clock = clock
+
+    def verify(self, token):
+        """Return a ``VerifiedToken`` or raise ``TokenError`` / ``SigningKeysUnavailable``."""
+        header_segment, payload_segment, signature_segment = self.split(token)
+        header = json_object(header_segment, "header")
+        alg, kid = self.check_header(header)
+        key = self.key_source.get_key(kid, alg)
+        signing_input = token[: len(header_segment) + 1 + len(payload_segment)]
+        self.check_signature(key, signing_input, signature_segment)
+        # Claims are parsed only once the signature holds: less attack surface.
+        payload = json_object(payload_segment, "payload")
+        self.check_claims(payload)
+        return VerifiedToken(token, header, payload)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def split(self, token):
+        if not isinstance(token, str):
+            raise MalformedToken("Malformed token: not a string")
+        # Before any decoding or crypto work (RFC 8725 section 3.1 spirit: bound the cost).
+        if len(token) > self.max_length:
+            raise TokenTooLarge()
+        segments = token.split(".")
+        if len(segments) != 3:
+            # 5 segments is a JWE; 2 or 4 is nothing we accept.
+            raise MalformedToken("Malformed token: expected three dot-separated segments")
+        return segments
+
+    def check_header(self, header):
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in self.algorithms:
+            raise DisallowedAlgorithm()
+        if "crit" in header:
+            # RFC 7515 section 4.1.11: we understand no extension, so none may be critical.
+            raise DisallowedHeader("Token header has a 'crit' parameter that is not supported")
+        if any(name in header for name in KEY_REFERENCE_HEADERS):
+            raise DisallowedHeader("Token header names its own key; keys come only from the JWKS")
+        self.check_type(header)
+        kid = header.get("kid")
+        if kid is None:
+            raise UnknownSigningKey("Token header has no 'kid'")
+        if not isinstance(kid, str) or not kid:
+            raise UnknownSigningKey("Token header 'kid' must be a non-empty string")
+        return alg, kid
+
+    def check_type(self, header):
+        typ = header.get("typ")
+        if typ is not None and not isinstance(typ, str):
+            raise InvalidTokenType()
+        if self.strict_rfc9068 and (typ is None or typ.lower() not in ACCESS_TOKEN_TYPES):
+            raise InvalidTokenType("Unexpected 'typ' value: an 'at+jwt' access token is required")
+
+    def check_signature(self, key, signing_input, signature_segment):
+        signature = b64url_decode(signature_segment)
+        try:
+            valid = key.verify(signing_input.encode("ascii"), signature)
+        except Exception as exc:  # a crafted signature must never become a 500
+            raise InvalidSignature() from exc
+        if not valid:
+            raise InvalidSignature()
+
+    def check_claims(self, claims):
+        now = self.clock()
+        self.check_times(claims, now)
+        self.check_issuer(claims)
+        self.check_audience(claims)
+        self.check_subject_and_scopes(claims)
+        if self.strict_rfc9068:
+            for name in RFC9068_REQUIRED_CLAIMS:
+                if name not in claims:
+                    raise MissingClaim(f"Missing required claim '{name}'")
+            for name in ("jti", "client_id"):
+                _require_string(claims, name)
+
+    def check_times(self, claims, now):
+        leeway = self.leeway
+        exp = numeric_date(claims, "exp", required=True)
+        if now >= exp + leeway:
+            raise TokenExpired()
+        nbf = numeric_date(claims, "nbf")
+        if nbf is not None and now + leeway < nbf:
+            raise TokenNotYetValid()
+        iat = numeric_date(claims, "iat", required=self.max_age is not None)
+        if iat is not None and iat > now + leeway:
+            raise TokenIssuedInFuture()
+        if self.max_age is not None and now - iat > self.max_age + leeway:
+            raise TokenTooOld()
+
+    def check_issuer(self, claims):
+        if "iss" not in claims:
+            raise MissingClaim("Missing required claim 'iss'")
+        if claims["iss"] != self.issuer:
+            raise InvalidIssuer()
+
+    def check_audience(self, claims):
+        if "aud" not in claims:
+            raise MissingClaim("Missing required claim 'aud'")
+        aud = claims["aud"]
+        values = [aud] if isinstance(aud, str) else aud
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise InvalidAudience("Claim 'aud' must be a string or an array of strings")
+        if self.audiences.isdisjoint(values):
+            raise InvalidAudience()
+
+    def check_subject_and_scopes(self, claims):
+        if "sub" not in claims:
+            raise MissingClaim("Missing required claim 'sub'")
+        _require_string(claims, "sub")
+        if "scope" in claims and not isinstance(claims["scope"], str):
+            raise InvalidClaim("Claim 'scope' must be a space-separated string")
+        permissions = claims.get("permissions")
+        if "permissions" in claims and not (
+                isinstance(permissions, list) and all(isinstance(p, str) for p in permissions)):
+            raise InvalidClaim("Claim 'permissions' must be an array of strings")
+
+
+def numeric_date(claims, name, required=False):
+    """RFC 7519 NumericDate: a finite JSON number (booleans are not numbers here)."""
+    if name not in claims:
+        if required:
+            raise MissingClaim(f"Missing required claim '{name}'")
+        return None
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidClaim(f"Claim '{name}' must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidClaim(f"Claim '{name}' must be a number")
+    return value
+
+
+def _require_string(claims, name):
+    value = claims.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidClaim(f"Claim '{name}' must be a non-empty string")

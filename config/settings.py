@@ -1,0 +1,117 @@
+"""Django settings for the demo API, from the environment and an optional ``.env`` file.
+
+Values are read here; they are validated by system checks (``auth0_jwt/checks.py`` and
+``config/checks.py``), which name the variable and show an example when one is wrong.
+"""
+import secrets
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    # Real environment variables win over .env (read_env does not overwrite them).
+    env.read_env(str(BASE_DIR / ".env"))
+
+
+def env_number(name, default, cast=float):
+    """A number from the environment; an unparsable value is kept for the system check."""
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    try:
+        return cast(raw)
+    except ValueError:
+        return raw
+
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY_FROM_ENV = bool(env.str("DJANGO_SECRET_KEY", default=""))
+# With DEBUG off and no key, config/checks.py stops startup; the random stand-in only lets
+# Django get that far (it refuses an empty SECRET_KEY before any check can run).
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or (
+    "django-insecure-development-only-key-do-not-use-in-production" if DEBUG
+    else secrets.token_urlsafe(50))
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS",
+                         default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "auth0_jwt",
+    "api",
+    "config.apps.ProjectConfig",
+]
+
+MIDDLEWARE = [
+    # First, so that error responses carry the CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+APPEND_SLASH = False  # routes accept an optional trailing slash themselves
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    },
+]
+
+# The API keeps no state of its own: tokens carry the identity.
+DATABASES = {}
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+
+AUTH0_JWT = {
+    "DOMAIN": env.str("AUTH0_DOMAIN", default="").strip() or None,
+    "AUDIENCE": env.list("AUTH0_AUDIENCE", default=[]),
+    "ISSUER": env.str("AUTH0_ISSUER", default="").strip() or None,
+    "JWKS_URL": env.str("AUTH0_JWKS_URL", default="").strip() or None,
+    "LEEWAY": env_number("AUTH0_LEEWAY", 0),
+    "MAX_TOKEN_AGE": env_number("AUTH0_MAX_TOKEN_AGE", None),
+    "STRICT_RFC9068": env.bool("AUTH0_STRICT_RFC9068", default=False),
+    "JWKS_TIMEOUT": env_number("AUTH0_JWKS_TIMEOUT", 5.0),
+    "JWKS_CACHE_LIFETIME": env_number("AUTH0_JWKS_CACHE_LIFETIME", 600),
+    "JWKS_REFETCH_COOLDOWN": env_number("AUTH0_JWKS_REFETCH_COOLDOWN", 30),
+}
+
+BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)
+
+REST_FRAMEWORK = {
+    # Auth0JWTAuthentication first: DRF takes the 401 challenge from the first class.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["auth0_jwt.authentication.Auth0JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "auth0_jwt.handlers.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After"]
+# django-cors-headers' default allowed request headers include Authorization.
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}

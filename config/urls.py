@@ -1,0 +1,14 @@
+from django.urls import include, path, re_path
+
+from auth0_jwt.views import page_not_found
+
+urlpatterns = [
+    path("api/", include("api.urls")),
+    # Last: any other path is a JSON 404, also with DEBUG on.
+    re_path(r"", page_not_found),
+]
+
+handler400 = "auth0_jwt.views.bad_request"
+handler403 = "auth0_jwt.views.permission_denied"
+handler404 = "auth0_jwt.views.page_not_found"
+handler500 = "auth0_jwt.views.server_error"

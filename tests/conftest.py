@@ -1,0 +1,73 @@
+import pytest
+
+from tests.jwks_server import JWKSServer
+from tests.keys import AUDIENCE, ISSUER, SigningKey, mint
+
+
+@pytest.fixture(scope="session")
+def signing_key():
+    return SigningKey("key-1")
+
+
+@pytest.fixture(scope="session")
+def other_key():
+    """A second key pair, for rotation and wrong-key tests."""
+    return SigningKey("key-2")
+
+
+@pytest.fixture(scope="session")
+def _jwks_server():
+    server = JWKSServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def jwks_server(_jwks_server, signing_key):
+    """The loopback JWKS server, reset for each test and serving ``signing_key``."""
+    _jwks_server.reset()
+    _jwks_server.serve_keys(signing_key.jwk())
+    yield _jwks_server
+    _jwks_server.reset()
+
+
+@pytest.fixture
+def auth0_settings(settings, jwks_server):
+    """AUTH0_JWT pointing at the loopback JWKS server; each test gets a fresh verifier."""
+    settings.AUTH0_JWT = {
+        "ISSUER": ISSUER,
+        "AUDIENCE": [AUDIENCE],
+        "JWKS_URL": jwks_server.url,
+        "JWKS_TIMEOUT": 2,
+    }
+    return settings
+
+
+@pytest.fixture
+def configure(auth0_settings):
+    """Change AUTH0_JWT options for one test: ``configure(LEEWAY=30)``."""
+
+    def apply(**options):
+        auth0_settings.AUTH0_JWT = {**auth0_settings.AUTH0_JWT, **options}
+
+    return apply
+
+
+@pytest.fixture
+def api(client, auth0_settings):
+    """GET a route with an optional bearer token; returns the response."""
+
+    def get(path, token=None, **headers):
+        if token is not None:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client.get(path, **headers)
+
+    return get
+
+
+@pytest.fixture
+def token(signing_key):
+    def make(**claim_overrides):
+        return mint(signing_key, **claim_overrides)
+
+    return make
