@@ -1,0 +1,189 @@
+"""In-process verification cost against the floors, as /work/shared/BENCHMARKING.md says.
+
+Variants, each checked first (accepts a valid token, rejects one with a flipped signature
+byte), then timed with ``timeit``: a loop count that makes one repeat >= 0.25 s, the minimum
+of 5 repeats, and the median over 3 rounds that rotate the order. Ratios are taken within a
+round, against the practical floor measured in that round.
+"""
+import base64
+import itertools
+import json
+import math
+import statistics
+import timeit
+import tracemalloc
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from jose import jwt
+
+from auth0_jwt.errors import TokenError
+from auth0_jwt.jwks import JWKSClient
+from auth0_jwt.token_cache import CachingVerifier
+from auth0_jwt.verification import TokenVerifier
+
+from .common import AUDIENCE, ISSUER, flip_signature, mint_token, mint_tokens, new_key, start_jwks
+
+REPEAT_SECONDS = 0.25
+REPEATS = 5
+ROUNDS = 3
+MISS_CACHE_SIZE = 64
+MISS_TOKENS = 256  # cycled through a 64-entry LRU: every call is a miss
+
+
+def b64decode(segment):
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+class Subjects:
+    """The key, tokens and verifiers every variant uses (keys fetched once, over HTTP)."""
+
+    def __init__(self):
+        self.key = new_key()
+        self.server = start_jwks(self.key)
+        self.jwks = JWKSClient(self.server.url)
+        self.jwks.refresh()
+        self.token = mint_token(self.key)
+        self.bad_token = flip_signature(self.token)
+        self.miss_tokens = mint_tokens(self.key, MISS_TOKENS)
+        self.public_key = self.key.private.public_key()
+        self.jose_key = self.jwks.get_key(self.key.kid, "RS256")
+        self.jwk_dict = self.key.jwk()
+
+    def verifier(self):
+        return TokenVerifier(issuer=ISSUER, audiences=[AUDIENCE], key_source=self.jwks)
+
+    def close(self):
+        self.server.stop()
+
+
+def variants(s):
+    """name -> (verify(token) raising on a bad token, the callable that gets timed)."""
+    pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+
+    def rsa_only(token):
+        head, payload, signature = token.split(".")
+        return s.public_key.verify(b64decode(signature), f"{head}.{payload}".encode(), pkcs1,
+                                   sha256)
+
+    signing_input, signature = s.token.rsplit(".", 1)[0].encode(), b64decode(s.token.split(".")[2])
+
+    def practical_floor(token):
+        head, payload, sig = token.split(".")
+        header, claims = json.loads(b64decode(head)), json.loads(b64decode(payload))
+        s.public_key.verify(b64decode(sig), f"{head}.{payload}".encode(), padding.PKCS1v15(),
+                            hashes.SHA256())
+        return header, claims
+
+    verifier = s.verifier()
+    cached = CachingVerifier(s.verifier(), maxsize=1024)
+    missing = CachingVerifier(s.verifier(), maxsize=MISS_CACHE_SIZE)
+    miss_cycle = itertools.cycle(s.miss_tokens)
+
+    def jose_key_object(token):
+        return jwt.decode(token, s.jose_key, algorithms=["RS256"], audience=AUDIENCE,
+                          issuer=ISSUER)
+
+    def jose_jwk_dict(token):
+        return jwt.decode(token, s.jwk_dict, algorithms=["RS256"], audience=AUDIENCE,
+                          issuer=ISSUER)
+
+    token = s.token
+    return {
+        "raw RSA verify (physical floor)": (
+            rsa_only, lambda: s.public_key.verify(signature, signing_input, pkcs1, sha256)),
+        "practical floor": (practical_floor, lambda: practical_floor(token)),
+        "ours: TokenVerifier (no cache)": (verifier.verify, lambda: verifier.verify(token)),
+        "ours: cache miss (new token)": (missing.verify, lambda: missing.verify(next(miss_cycle))),
+        "ours: cache hit (repeated token)": (cached.verify, lambda: cached.verify(token)),
+        "python-jose decode, key object": (jose_key_object, lambda: jose_key_object(token)),
+        "python-jose decode, JWK dict": (jose_jwk_dict, lambda: jose_jwk_dict(token)),
+    }, missing
+
+
+def check(name, verify, good, bad):
+    verify(good)
+    try:
+        verify(bad)
+    except (TokenError, Exception):  # each variant's own error type
+        return
+    raise SystemExit(f"{name} accepted a token with a flipped signature byte: not timed")
+
+
+def loop_count(timed):
+    number, seconds = timeit.Timer(timed).autorange()
+    return max(1, math.ceil(number * REPEAT_SECONDS / seconds))
+
+
+def measure(rounds=ROUNDS, repeats=REPEATS, out=print):
+    """Return ``{name: {"us": median µs, "ratio": median ratio to the practical floor}}``."""
+    s = Subjects()
+    try:
+        table, missing = variants(s)
+        for name, (verify, _) in table.items():
+            check(name, verify, s.token, s.bad_token)
+        counts = {name: loop_count(timed) for name, (_, timed) in table.items()}
+        names = list(table)
+        per_round = []
+        for r in range(rounds):
+            order = names[r % len(names):] + names[:r % len(names)]
+            micros = {}
+            for name in order:
+                best = min(timeit.Timer(table[name][1]).repeat(repeats, counts[name]))
+                micros[name] = best / counts[name] * 1e6
+            per_round.append(micros)
+            out(f"  round {r + 1}/{rounds}: " + ", ".join(
+                f"{n.split(' (')[0]} {micros[n]:.1f}" for n in names[:3]) + " µs ...")
+        if missing.hits:
+            raise SystemExit("the cache-miss variant hit the cache: its figure is not a miss")
+        return summarize(names, per_round)
+    finally:
+        s.close()
+
+
+def summarize(names, per_round):
+    floor = "practical floor"
+    return {name: {"us": statistics.median(r[name] for r in per_round),
+                   "ratio": statistics.median(r[name] / r[floor] for r in per_round)}
+            for name in names}
+
+
+def cache_entry_bytes(count=256):
+    """Memory one cached entry holds (realistic Auth0 token), measured with tracemalloc."""
+    s = Subjects()
+    try:
+        tokens = mint_tokens(s.key, count)
+        cached = CachingVerifier(s.verifier(), maxsize=count)
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for token in tokens:
+            cached.verify(token)
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        return (after - before) / count, len(tokens[0])
+    finally:
+        s.close()
+
+
+def report(results, out=print):
+    out(f"{'variant':40} {'µs (median)':>12} {'× practical floor':>18}")
+    for name, row in results.items():
+        out(f"{name:40} {row['us']:12.1f} {row['ratio']:18.2f}")
+    cold = results["ours: cache miss (new token)"]["ratio"]
+    hit = results["ours: cache hit (repeated token)"]["ratio"]
+    out(f"target 1, cold verification <= 1.3× floor: {cold:.2f}× "
+        f"({'met' if cold <= 1.3 else 'NOT met'})")
+    out(f"target 2, cache hit <= 0.1× floor: {hit:.3f}× ({'met' if hit <= 0.1 else 'NOT met'})")
+
+
+def main():
+    print("Micro-benchmark (in process, one core)")
+    results = measure()
+    report(results)
+    per_entry, length = cache_entry_bytes()
+    print(f"cache memory: {per_entry / 1024:.1f} KiB per entry ({length}-character token)")
+    return results
+
+
+if __name__ == "__main__":
+    main()
