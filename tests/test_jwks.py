@@ -6,20 +6,13 @@ from jose.backends.base import Key
 
 from auth0_jwt import errors
 from auth0_jwt.jwks import JWKSClient
+from tests.clock import FrozenClock
 from tests.keys import SigningKey, mint
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return FrozenClock(1000.0)
 
 
 @pytest.fixture

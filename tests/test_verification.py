@@ -6,23 +6,16 @@ from cryptography.hazmat.primitives import serialization
 
 from auth0_jwt import errors
 from auth0_jwt.jwks import JWKSClient
+from tests.clock import FrozenClock
 from auth0_jwt.verification import TokenVerifier
 from tests.keys import AUDIENCE, ISSUER, b64url, claims, encode_segment, mint, mint_hmac
 
 NOW = 1_800_000_000
 
 
-class Clock:
-    def __init__(self, now=NOW):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return FrozenClock(NOW)
 
 
 @pytest.fixture
