@@ -51,7 +51,7 @@ def check_settings(app_configs=None, **kwargs):
     problems = [error(option, "is not a known setting", f"one of {', '.join(DEFAULTS)}", 1)
                 for option in unknown]
     return (problems + check_tenant() + check_algorithms() + check_numbers()
-            + check_booleans() + check_realm())
+            + check_booleans() + check_realm() + check_token_cache())
 
 
 def check_tenant():
@@ -116,6 +116,14 @@ def check_realm():
     if isinstance(realm, str) and realm and re.fullmatch(r"[\x20\x21\x23-\x5b\x5d-\x7e]+", realm):
         return []
     return [error("REALM", "must be printable text without quotes or backslashes", "'api'", 11)]
+
+
+def check_token_cache():
+    size = auth0_settings.TOKEN_CACHE_SIZE
+    if isinstance(size, int) and not isinstance(size, bool) and size >= 0:
+        return []
+    return [error("TOKEN_CACHE_SIZE", "must be a whole number of tokens, 0 to disable the cache",
+                  "AUTH0_TOKEN_CACHE_SIZE=1024", 12)]
 
 
 @register(Tags.security)

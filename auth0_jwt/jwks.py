@@ -113,10 +113,12 @@ class JWKSClient:
         self._fetched_at = now
         fingerprint = frozenset((kid, alg, _public_numbers(key))
                                 for kid, by_alg in keys.items() for alg, key in by_alg.items())
+        # Keys first, version second: whoever reads the new version then reads the new keys
+        # (token_cache.py relies on it to never remember a token under a removed key).
+        self._keys = keys
         if fingerprint != self._fingerprint:
             self._fingerprint = fingerprint
             self.version += 1
-        self._keys = keys
         logger.info("JWKS fetched: %d signing key(s) in %.0f ms", len(keys),
                     (time.monotonic() - started) * 1000, extra={"jwks_url": self.url})
 

@@ -7,6 +7,7 @@ import threading
 
 from .jwks import JWKSClient
 from .settings import auth0_settings
+from .token_cache import CachingVerifier
 from .verification import TokenVerifier
 
 _lock = threading.Lock()
@@ -34,7 +35,7 @@ def build_verifier(config):
         cache_lifetime=config.JWKS_CACHE_LIFETIME,
         cooldown=config.JWKS_REFETCH_COOLDOWN,
     )
-    return TokenVerifier(
+    verifier = TokenVerifier(
         issuer=config.issuer,
         audiences=config.audiences,
         key_source=jwks_client,
@@ -44,6 +45,10 @@ def build_verifier(config):
         strict_rfc9068=config.STRICT_RFC9068,
         max_length=config.MAX_TOKEN_LENGTH,
     )
+    if config.TOKEN_CACHE_SIZE:
+        # A repeated token skips the signature check; see token_cache.py for what is re-checked.
+        return CachingVerifier(verifier, config.TOKEN_CACHE_SIZE)
+    return verifier
 
 
 def reset():

@@ -19,6 +19,7 @@ DEFAULTS = {
     "MAX_TOKEN_AGE": None,  # seconds since "iat"; None disables the check
     "STRICT_RFC9068": False,  # require typ "at+jwt" and the RFC 9068 claims
     "MAX_TOKEN_LENGTH": 16384,  # characters; longer tokens are refused before any crypto
+    "TOKEN_CACHE_SIZE": 1024,  # verified tokens remembered per process (LRU); 0 disables
     # JWKS client
     "JWKS_TIMEOUT": 5.0,  # seconds, connect and read
     "JWKS_CACHE_LIFETIME": 600,  # seconds before the key set is refreshed

@@ -26,7 +26,12 @@ from .errors import SigningKeysUnavailable, TokenError
 
 
 class TokenCache:
-    """A thread-safe LRU mapping of at most ``maxsize`` entries (``maxsize`` >= 1)."""
+    """A thread-safe LRU mapping of at most ``maxsize`` entries (``maxsize`` >= 1).
+
+    Reads take no lock: under the GIL each ``OrderedDict`` call with ``bytes`` keys is atomic,
+    and an entry evicted between ``get`` and ``move_to_end`` is simply not moved. Writes take
+    the lock so that the bound holds exactly.
+    """
 
     def __init__(self, maxsize):
         if maxsize < 1:
@@ -37,18 +42,20 @@ class TokenCache:
 
     def get(self, key):
         """The value for ``key`` (now the most recently used), or None."""
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
+        value = self._entries.get(key)
+        if value is not None:
+            try:
                 self._entries.move_to_end(key)
-            return value
+            except KeyError:  # evicted or cleared by another thread meanwhile
+                pass
+        return value
 
     def put(self, key, value):
         """Store ``value``; evict the least recently used entry beyond ``maxsize``."""
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)
-            if len(self._entries) > self.maxsize:
+            while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
 
     def discard(self, key):
@@ -62,14 +69,19 @@ class TokenCache:
     def __len__(self):
         return len(self._entries)
 
+    def __repr__(self):
+        # Never the entries: they hold raw tokens.
+        return f"<TokenCache {len(self._entries)}/{self.maxsize}>"
+
 
 class CachingVerifier:
     """A ``TokenVerifier`` with a ``TokenCache`` in front: the same ``verify(token)`` contract.
 
-    A hit is returned only while the key set has the version the token was verified under,
-    the key source still serves the token's key, and the time claims hold now; anything else
-    goes through the full verification, which raises the precise error. Other attributes
-    (``issuer``, ``key_source``, ``clock``...) are read from the wrapped verifier.
+    A hit is served only while the key source still has the token's key, its key set has the
+    version the token was verified under, and the time claims hold now (the verifier's own
+    ``check_time_values`` and clock); anything else goes through the full verification, which
+    raises the precise error. ``hits`` and ``misses`` count lookups (approximately, under
+    threads). Other attributes (``issuer``, ``key_source``...) are the wrapped verifier's.
     """
 
     def __init__(self, verifier, maxsize):
@@ -82,33 +94,35 @@ class CachingVerifier:
     def verify(self, token):
         """Return a ``VerifiedToken`` or raise ``TokenError`` / ``SigningKeysUnavailable``."""
         if not isinstance(token, str) or len(token) > self.verifier.max_length:
-            return self.verifier.verify(token)  # refused before hashing anything
-        version = self._current_version()
+            return self.verifier.verify(token)  # refused before anything is hashed
         digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         entry = self.cache.get(digest)
         if entry is not None:
-            if self.still_valid(entry, version):
+            if self.still_valid(entry):
                 self.hits += 1
                 return entry[0]
             self.cache.discard(digest)
         self.misses += 1
+        version = self._current_version()
         verified = self.verifier.verify(token)
-        # Tagged with the version read *before* verifying: a key-set change during the
-        # verification can only cost a re-verification later, never accept a stale entry.
-        self.cache.put(digest, (verified, version))
+        # If the key set changed while verifying (a fetch, here or in another thread), which
+        # set the key came from is unknown: the token is not remembered.
+        if self._key_set_version() == version:
+            header = verified.header
+            times = self.verifier.time_claims(verified.payload)
+            self.cache.put(digest, (verified, version, header["kid"], header["alg"], times))
         return verified
 
-    def still_valid(self, entry, version):
-        """True if a cached ``(token, version)`` may be served now (see the class docstring)."""
-        verified, verified_version = entry
-        if verified_version != version:
-            return False
-        header = verified.header
+    def still_valid(self, entry):
+        """True if a cached entry may be served now (see the class docstring)."""
+        _, version, kid, alg, (exp, nbf, iat) = entry
+        verifier = self.verifier
         try:
-            self.verifier.key_source.get_key(header["kid"], header["alg"])
-            if self._current_version() != version:  # get_key refreshed the key set
+            # Also what keeps the key set refreshed on schedule when every request is a hit.
+            verifier.key_source.get_key(kid, alg)
+            if self._current_version() != version:
                 return False
-            self.verifier.check_times(verified.payload, self.verifier.clock())
+            verifier.check_time_values(exp, nbf, iat, verifier.clock())
         except (TokenError, SigningKeysUnavailable):
             return False
         return True
@@ -122,7 +136,7 @@ class CachingVerifier:
         return version
 
     def _key_set_version(self):
-        # A key source without a version (a fixed key in tests) never changes.
+        # A key source without a version (a fixed key) never changes.
         return getattr(self.verifier.key_source, "version", None)
 
     def __getattr__(self, name):

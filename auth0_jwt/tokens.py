@@ -29,8 +29,10 @@ class VerifiedToken:
 def scopes_of(payload):
     """Scopes granted by verified claims; types were checked by the verifier."""
     scope = payload.get("scope")
-    scopes = set(scope.split()) if isinstance(scope, str) else set()
+    scopes = scope.split() if isinstance(scope, str) else []
     permissions = payload.get("permissions")
     if isinstance(permissions, list):
-        scopes.update(p for p in permissions if isinstance(p, str))
+        for permission in permissions:
+            if isinstance(permission, str):
+                scopes.append(permission)
     return frozenset(scopes)

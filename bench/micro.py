@@ -2,7 +2,8 @@
 
 Variants, each checked first (accepts a valid token, rejects one with a flipped signature
 byte), then timed with ``timeit``: a loop count that makes one repeat >= 0.25 s, the minimum
-of 5 repeats, and the median over 3 rounds that rotate the order. Ratios are taken within a
+of 5 repeats (interleaved across variants), and the median over 3 rounds that rotate the
+order. Ratios are taken within a
 round, against the practical floor measured in that round.
 """
 import base64
@@ -127,13 +128,16 @@ def measure(rounds=ROUNDS, repeats=REPEATS, out=print):
         per_round = []
         for r in range(rounds):
             order = names[r % len(names):] + names[:r % len(names)]
-            micros = {}
-            for name in order:
-                best = min(timeit.Timer(table[name][1]).repeat(repeats, counts[name]))
-                micros[name] = best / counts[name] * 1e6
-            per_round.append(micros)
+            best = {name: math.inf for name in names}
+            # Repeats interleaved across variants: each variant's minimum comes from the same
+            # stretch of time, as this machine's speed drifts by seconds.
+            for _ in range(repeats):
+                for name in order:
+                    seconds = timeit.Timer(table[name][1]).timeit(counts[name])
+                    best[name] = min(best[name], seconds / counts[name] * 1e6)
+            per_round.append(best)
             out(f"  round {r + 1}/{rounds}: " + ", ".join(
-                f"{n.split(' (')[0]} {micros[n]:.1f}" for n in names[:3]) + " µs ...")
+                f"{n.split(' (')[0]} {best[n]:.1f}" for n in names[:3]) + " µs ...")
         if missing.hits:
             raise SystemExit("the cache-miss variant hit the cache: its figure is not a miss")
         return summarize(names, per_round)
