@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test check clean
+.PHONY: install run test check clean bench
 
 install: $(VENV)/.installed
 
@@ -26,3 +26,8 @@ check: install
 
 clean:
 	rm -rf $(VENV) staticfiles
+
+# Benchmark: verification against the floor in process, then gunicorn (and Express) under wrk
+# on 127.0.0.1; about 3 minutes. BENCH_ARGS="--quick" or "--no-express" to shorten it.
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)

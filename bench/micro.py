@@ -180,7 +180,7 @@ def report(results, out=print):
     out(f"target 2, cache hit <= 0.1× floor: {hit:.3f}× ({'met' if hit <= 0.1 else 'NOT met'})")
 
 
-def main():
+def _main():
     print("Micro-benchmark (in process, one core)")
     results = measure()
     report(results)
@@ -190,4 +190,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    _main()
