@@ -1,11 +1,12 @@
 """Load generators: Debian's ``wrk`` (preferred), or a small asyncio one when wrk is missing.
 
-Both send ``GET path`` over keep-alive connections to 127.0.0.1 for a fixed time and, when a
-token file is given, an ``Authorization: Bearer`` header taken from it in order, starting at
-``offset`` (so a run can continue where the previous one stopped). Both return
-``{"requests", "seconds", "p50_ms", "p99_ms", "status_errors", "socket_errors", "cpu_s"}``,
-where ``status_errors`` counts responses with status >= 400 and ``cpu_s`` is the CPU time the
-generator itself used (its share of the two cores is reported).
+Both run a *plan*, a list of ``Step(tag, path, tokens_file, offset)``: requests take the steps
+in turn, over keep-alive connections to 127.0.0.1, for a fixed time. A step with a token file
+sends ``Authorization: Bearer`` with the file's tokens in order from ``offset`` (so a run can
+continue where the previous one stopped); a tag > 0 is sent as ``X-Bench-Scenario``. Both
+return ``{"requests", "seconds", "p50_ms", "p99_ms", "status_errors", "socket_errors",
+"cpu_s"}``, where ``status_errors`` counts responses with status >= 400 and ``cpu_s`` is the
+CPU time the generator itself used (its share of the two cores is reported).
 """
 import asyncio
 import json
@@ -16,8 +17,16 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
+
+
+class Step(NamedTuple):
+    tag: int
+    path: str
+    tokens_file: object = None
+    offset: int = 0
 
 
 def ensure_wrk(out=print):
@@ -42,11 +51,13 @@ class Wrk:
     def __init__(self, binary):
         self.binary = binary
 
-    def run(self, port, path, tokens_file, offset, seconds, connections):
+    def run(self, port, plan, seconds, connections, workdir):
+        plan_file = Path(workdir) / "plan.tsv"
+        plan_file.write_text("".join(f"{s.tag}\t{s.path}\t{s.tokens_file or '-'}\t{s.offset}\n"
+                                     for s in plan))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        command = [self.binary, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-                   "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}", "--", path,
-                   str(tokens_file or ""), str(offset)]
+        command = [self.binary, "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout",
+                   "5s", "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}", "--", str(plan_file)]
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30,
                               check=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -60,18 +71,20 @@ class PythonLoad:
 
     name = "python (wrk not found)"
 
-    def run(self, port, path, tokens_file, offset, seconds, connections):
-        tokens = Path(tokens_file).read_text().split() if tokens_file else []
+    def run(self, port, plan, seconds, connections, workdir=None):
+        steps = [{"tag": s.tag, "path": s.path, "next": s.offset,
+                  "tokens": Path(s.tokens_file).read_text().split() if s.tokens_file else []}
+                 for s in plan]
         started_cpu = time.process_time()
-        summary = asyncio.run(self._run(port, path, tokens, offset, seconds, connections))
+        summary = asyncio.run(self._run(port, steps, seconds, connections))
         summary["cpu_s"] = time.process_time() - started_cpu
         return summary
 
-    async def _run(self, port, path, tokens, offset, seconds, connections):
-        state = {"next": offset, "latencies": [], "status_errors": 0, "socket_errors": 0}
+    async def _run(self, port, steps, seconds, connections):
+        state = {"turn": 0, "latencies": [], "status_errors": 0, "socket_errors": 0}
         deadline = time.monotonic() + seconds
         started = time.monotonic()
-        await asyncio.gather(*(self._connection(port, path, tokens, state, deadline)
+        await asyncio.gather(*(self._connection(port, steps, state, deadline)
                                for _ in range(connections)))
         elapsed = time.monotonic() - started
         latencies = sorted(state["latencies"]) or [0.0]
@@ -80,7 +93,19 @@ class PythonLoad:
                 "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
                 "status_errors": state["status_errors"], "socket_errors": state["socket_errors"]}
 
-    async def _connection(self, port, path, tokens, state, deadline):
+    @staticmethod
+    def _request(port, steps, state):
+        step = steps[state["turn"] % len(steps)]
+        state["turn"] += 1
+        request = f"GET {step['path']} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        if step["tag"]:
+            request += f"X-Bench-Scenario: {step['tag']}\r\n"
+        if step["tokens"]:
+            request += f"Authorization: Bearer {step['tokens'][step['next'] % len(step['tokens'])]}\r\n"
+            step["next"] += 1
+        return (request + "\r\n").encode()
+
+    async def _connection(self, port, steps, state, deadline):
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
@@ -88,16 +113,15 @@ class PythonLoad:
             return
         try:
             while time.monotonic() < deadline:
-                request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                if tokens:
-                    request += f"Authorization: Bearer {tokens[state['next'] % len(tokens)]}\r\n"
-                    state["next"] += 1
                 sent = time.monotonic()
-                writer.write((request + "\r\n").encode())
-                status = await self._read_response(reader)
+                writer.write(self._request(port, steps, state))
+                status, close = await self._read_response(reader)
                 state["latencies"].append(time.monotonic() - sent)
                 if status >= 400:
                     state["status_errors"] += 1
+                if close:  # gunicorn's sync workers close after each response
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
         except (OSError, asyncio.IncompleteReadError, ValueError):
             state["socket_errors"] += 1
         finally:
@@ -107,10 +131,10 @@ class PythonLoad:
     async def _read_response(reader):
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        length = next(int(line.split(":", 1)[1]) for line in lines
-                      if line.lower().startswith("content-length:"))
-        await reader.readexactly(length)
-        return int(lines[0].split()[1])
+        fields = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
+        fields = {name.strip().lower(): value.strip() for name, value in fields.items()}
+        await reader.readexactly(int(fields["content-length"]))
+        return int(lines[0].split()[1]), fields.get("connection", "").lower() == "close"
 
 
 def load_generator(out=print):

@@ -28,15 +28,17 @@ def machine():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 rounds of 2 s, 1 micro round")
+    parser.add_argument("--quick", action="store_true", help="fewer and shorter runs, 1 micro round")
     parser.add_argument("--no-express", action="store_true", help="skip the Express reference")
     parser.add_argument("--no-micro", action="store_true")
     parser.add_argument("--no-load", action="store_true")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=int, default=3, help="per load run (whole seconds)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
+    parser.add_argument("--seconds", type=int, default=2, help="per alternating run (whole s)")
+    parser.add_argument("--mixed-rounds", type=int, default=3)
+    parser.add_argument("--mixed-seconds", type=int, default=5)
     args = parser.parse_args(argv)
     if args.quick:
-        args.rounds, args.seconds = 3, 2
+        args.rounds, args.seconds, args.mixed_rounds, args.mixed_seconds = 2, 1, 2, 3
     started = time.monotonic()
     print(f"Benchmark: {machine()}")
     if not args.no_micro:
@@ -50,6 +52,7 @@ def main(argv=None):
         print(f"\n== HTTP on 127.0.0.1: gunicorn -w {load.WORKERS} -k sync"
               + ("" if args.no_express else " vs Express (node, one process)") + " ==")
         measured = load.measure(rounds=args.rounds, seconds=args.seconds,
+                                mixed_rounds=args.mixed_rounds, mixed_seconds=args.mixed_seconds,
                                 express=not args.no_express)
         load.report(measured)
     print(f"\ndone in {time.monotonic() - started:.0f} s")

@@ -1,27 +1,37 @@
--- wrk script for `make bench`: GET one path; with a token file, an Authorization header per
--- request, taken from the file in order from an offset. Arguments: path, token file, offset.
--- Prints one JSON line with the figures bench/loadgen.py reads.
-local path = "/"
-local tokens = {}
-local index = 0
+-- wrk script for `make bench`. One argument: a plan file, one line per step,
+--   tag <TAB> path <TAB> token file (or -) <TAB> first token index
+-- Requests take the steps in turn (one step: a plain run; several: a mixed run in which all
+-- steps share the same moments of machine speed). A step with a token file sends
+-- "Authorization: Bearer <token>", the file's tokens in order from the index; a tag > 0 is
+-- sent as "X-Bench-Scenario: <tag>" (read by bench/wsgi_timing.py). Prints one JSON line.
+local steps = {}
+local turn = 0
 
 function init(args)
-  path = args[1] or "/"
-  if args[2] and args[2] ~= "" then
-    for line in io.lines(args[2]) do
-      if line ~= "" then tokens[#tokens + 1] = line end
+  for line in io.lines(args[1]) do
+    local tag, path, file, index = line:match("^(%d+)\t([^\t]+)\t([^\t]+)\t(%d+)$")
+    if tag then
+      local step = { tag = tonumber(tag), path = path, tokens = {}, index = tonumber(index) }
+      if file ~= "-" then
+        for token in io.lines(file) do
+          if token ~= "" then step.tokens[#step.tokens + 1] = token end
+        end
+      end
+      steps[#steps + 1] = step
     end
   end
-  index = tonumber(args[3] or "0") or 0
 end
 
 function request()
-  if #tokens == 0 then
-    return wrk.format("GET", path)
+  local step = steps[turn % #steps + 1]
+  turn = turn + 1
+  local headers = {}
+  if step.tag > 0 then headers["X-Bench-Scenario"] = tostring(step.tag) end
+  if #step.tokens > 0 then
+    headers["Authorization"] = "Bearer " .. step.tokens[(step.index % #step.tokens) + 1]
+    step.index = step.index + 1
   end
-  local token = tokens[(index % #tokens) + 1]
-  index = index + 1
-  return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
+  return wrk.format("GET", step.path, headers)
 end
 
 function done(summary, latency, requests)
