@@ -49,9 +49,7 @@ class FastContentNegotiation(DefaultContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         if format_suffix is None and renderers and self._accepts_anything(request):
-            renderer = renderers[0]
-            if "*" not in renderer.media_type:
-                return renderer, renderer.media_type
+            return renderers[0], renderers[0].media_type
         return super().select_renderer(request, renderers, format_suffix)
 
     def _accepts_anything(self, request):

@@ -1,0 +1,92 @@
+"""The request fast paths (config/fastpath.py) answer exactly as the code they short-cut."""
+import pytest
+from corsheaders.middleware import CorsMiddleware as LibraryCorsMiddleware
+from django.core import signals
+from django.core.cache import close_caches
+from django.db import close_old_connections, reset_queries
+from django.http import JsonResponse
+from django.test import RequestFactory
+from rest_framework import exceptions
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+
+from config.fastpath import CorsMiddleware, FastContentNegotiation, disconnect_idle_request_signals
+
+ACCEPTS = [None, "*/*", " */* ", "", "application/json", "text/html", "application/*",
+           "text/html, */*;q=0.1", "application/json; indent=4", "*/*; q=0.5", "image/png"]
+QUERIES = ["", "format=json", "format=api", "format=xml", "x=1"]
+
+
+def negotiate(negotiation, accept, query, renderers, suffix=None):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    request = Request(RequestFactory().get(f"/api/public?{query}", **headers))
+    try:
+        renderer, media_type = negotiation.select_renderer(request, renderers, suffix)
+        return type(renderer), media_type
+    except (exceptions.NotAcceptable, exceptions.NotFound) as exc:
+        return type(exc)
+    except Exception as exc:  # noqa: BLE001  (Http404 and friends: compared by type)
+        return type(exc)
+
+
+@pytest.mark.parametrize("renderer_classes", [[JSONRenderer], [JSONRenderer, BrowsableAPIRenderer],
+                                              [BrowsableAPIRenderer, JSONRenderer]])
+@pytest.mark.parametrize("accept", ACCEPTS)
+@pytest.mark.parametrize("query", QUERIES)
+def test_negotiation_matches_drf_for_every_accept_and_format(renderer_classes, accept, query):
+    renderers = [cls() for cls in renderer_classes]
+    assert (negotiate(FastContentNegotiation(), accept, query, renderers)
+            == negotiate(DefaultContentNegotiation(), accept, query, renderers))
+
+
+@pytest.mark.parametrize("suffix", ["json", "api", "xml"])
+def test_negotiation_matches_drf_with_a_format_suffix(suffix):
+    renderers = [JSONRenderer(), BrowsableAPIRenderer()]
+    assert (negotiate(FastContentNegotiation(), None, "", renderers, suffix)
+            == negotiate(DefaultContentNegotiation(), None, "", renderers, suffix))
+
+
+def test_the_api_answers_406_to_an_unacceptable_accept(api):
+    response = api("/api/public", HTTP_ACCEPT="text/html")
+    assert response.status_code == 406
+    assert response.json()["error"] == "not_acceptable"
+
+
+def cors_headers(middleware_class, settings, **request_headers):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    middleware = middleware_class(lambda request: JsonResponse({"ok": True}))
+    request = RequestFactory().generic(request_headers.pop("method", "GET"), "/api/private",
+                                       **request_headers)
+    response = middleware(request)
+    return response.status_code, dict(response.headers), getattr(request, "_cors_enabled", None)
+
+
+@pytest.mark.parametrize("request_headers", [
+    {},
+    {"HTTP_ORIGIN": "https://app.example.com"},
+    {"HTTP_ORIGIN": "https://evil.example.com"},
+    {"method": "OPTIONS", "HTTP_ORIGIN": "https://app.example.com",
+     "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "GET"},
+    {"method": "OPTIONS"},
+    {"method": "POST"},
+])
+def test_cors_middleware_answers_as_django_cors_headers(settings, request_headers):
+    ours = cors_headers(CorsMiddleware, settings, **dict(request_headers))
+    theirs = cors_headers(LibraryCorsMiddleware, settings, **dict(request_headers))
+    assert ours == theirs
+
+
+def test_cors_short_path_still_varies_on_origin(settings):
+    _, headers, _ = cors_headers(CorsMiddleware, settings)
+    assert headers["Vary"] == "origin"
+
+
+def receivers(signal):
+    return {ref() for _, ref, _ in signal.receivers} - {None}
+
+
+def test_without_database_or_shared_cache_the_idle_receivers_are_disconnected():
+    disconnect_idle_request_signals()
+    assert not {reset_queries, close_old_connections} & receivers(signals.request_started)
+    assert not {close_old_connections, close_caches} & receivers(signals.request_finished)
