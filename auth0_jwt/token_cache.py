@@ -1,4 +1,6 @@
-"""A bounded cache of verified tokens: a repeated token costs a hash and a lookup. No Django.
+"""A bounded cache of verified tokens: a repeated token costs a lookup, not an RSA check.
+
+No Django imports.
 
 Clients send the same access token for its whole lifetime (Auth0's default is 24 hours), so
 most requests carry a token this process has already verified. Re-checking its RSA signature
@@ -13,12 +15,14 @@ checked once. What can change is checked again on every hit:
 - the key itself: the hit asks the key source for the token's key, which keeps the JWKS
   refreshed on schedule even when every request is a hit.
 
-Entries are keyed by SHA-256 of the whole token, never by a prefix or a weak hash (two tokens
-must never share an entry), and only tokens that passed every check are stored, so the cache
-cannot be filled with forged tokens. The bound is a number of entries (``TOKEN_CACHE_SIZE``),
-evicted least recently used first.
+Entries are keyed by the whole token: the dict hashes all of it (SipHash, keyed per process,
+so no one can aim collisions at it) and a hit also compares it in full, so two tokens never
+share an entry. The key is the very string the ``VerifiedToken`` holds, so the cache keeps no
+second copy of any token; a SHA-256 digest as key would cost a hit twice as much and prove
+less (a digest match is not an equality check). Only tokens that passed every check are
+stored, so the cache cannot be filled with forged tokens. The bound is a number of entries
+(``TOKEN_CACHE_SIZE``), evicted least recently used first.
 """
-import hashlib
 import threading
 from collections import OrderedDict
 
@@ -28,7 +32,7 @@ from .errors import SigningKeysUnavailable, TokenError
 class TokenCache:
     """A thread-safe LRU mapping of at most ``maxsize`` entries (``maxsize`` >= 1).
 
-    Reads take no lock: under the GIL each ``OrderedDict`` call with ``bytes`` keys is atomic,
+    Reads take no lock: under the GIL each ``OrderedDict`` call with ``str`` keys is atomic,
     and an entry evicted between ``get`` and ``move_to_end`` is simply not moved. Writes take
     the lock so that the bound holds exactly.
     """
@@ -81,7 +85,7 @@ class CachingVerifier:
     version the token was verified under, and the time claims hold now (the verifier's own
     ``check_time_values`` and clock); anything else goes through the full verification, which
     raises the precise error. ``hits`` and ``misses`` count lookups (approximately, under
-    threads). Other attributes (``issuer``, ``key_source``...) are the wrapped verifier's.
+    threads); ``verifier`` is the wrapped ``TokenVerifier``.
     """
 
     def __init__(self, verifier, maxsize):
@@ -91,26 +95,32 @@ class CachingVerifier:
         self.misses = 0
         self._version = self._key_set_version()
 
+    @property
+    def key_source(self):
+        return self.verifier.key_source
+
     def verify(self, token):
         """Return a ``VerifiedToken`` or raise ``TokenError`` / ``SigningKeysUnavailable``."""
-        if not isinstance(token, str) or len(token) > self.verifier.max_length:
-            return self.verifier.verify(token)  # refused before anything is hashed
-        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
-        entry = self.cache.get(digest)
+        verifier = self.verifier
+        if type(token) is not str or len(token) > verifier.max_length:
+            return verifier.verify(token)  # refused before anything is hashed
+        entry = self.cache.get(token)
         if entry is not None:
             if self.still_valid(entry):
                 self.hits += 1
                 return entry[0]
-            self.cache.discard(digest)
+            self.cache.discard(token)
         self.misses += 1
         version = self._current_version()
-        verified = self.verifier.verify(token)
+        verified = verifier.verify(token)
         # If the key set changed while verifying (a fetch, here or in another thread), which
         # set the key came from is unknown: the token is not remembered.
         if self._key_set_version() == version:
             header = verified.header
-            times = self.verifier.time_claims(verified.payload)
-            self.cache.put(digest, (verified, version, header["kid"], header["alg"], times))
+            times = verifier.time_claims(verified.payload)
+            # Keyed by verified.token: the same object as ``token``, held once.
+            self.cache.put(verified.token, (verified, version, header["kid"], header["alg"],
+                                            times))
         return verified
 
     def still_valid(self, entry):
@@ -138,8 +148,3 @@ class CachingVerifier:
     def _key_set_version(self):
         # A key source without a version (a fixed key) never changes.
         return getattr(self.verifier.key_source, "version", None)
-
-    def __getattr__(self, name):
-        if name == "verifier":  # not set yet (copy, pickle): no recursion
-            raise AttributeError(name)
-        return getattr(self.verifier, name)

@@ -89,11 +89,13 @@ def test_tokens_that_fail_are_not_remembered(cached, signing_key):
     assert (cached.hits, cached.misses, len(cached.cache)) == (0, 2, 0)
 
 
-def test_the_cache_holds_no_raw_token_as_key_nor_in_its_repr(cached, signing_key):
+def test_the_cache_holds_each_token_once_and_never_in_its_repr(cached, signing_key):
     token = mint(signing_key, payload=at())
-    cached.verify(token)
-    assert token not in cached.cache._entries
+    verified = cached.verify(token)
+    (key,) = cached.cache._entries
+    assert key is verified.token  # the key is the string the verified token holds
     assert token not in repr(cached.cache)
+    assert token not in repr(cached)
 
 
 # -- time is re-checked at every hit --------------------------------------------------------
@@ -311,7 +313,8 @@ def test_cache_size_comes_from_the_settings(configure):
     verifier = runtime.get_verifier()
     assert isinstance(verifier, CachingVerifier)
     assert verifier.cache.maxsize == 7
-    assert verifier.issuer == ISSUER  # other attributes are the wrapped verifier's
+    assert verifier.verifier.issuer == ISSUER
+    assert verifier.key_source is verifier.verifier.key_source
 
 
 @pytest.mark.parametrize("size", [-1, 1.5, "1024", True, None])
