@@ -35,7 +35,7 @@ def build_verifier(config):
         cache_lifetime=config.JWKS_CACHE_LIFETIME,
         cooldown=config.JWKS_REFETCH_COOLDOWN,
     )
-    verifier = TokenVerifier(
+    options = dict(
         issuer=config.issuer,
         audiences=config.audiences,
         key_source=jwks_client,
@@ -47,8 +47,8 @@ def build_verifier(config):
     )
     if config.TOKEN_CACHE_SIZE:
         # A repeated token skips the signature check; see token_cache.py for what is re-checked.
-        return CachingVerifier(verifier, config.TOKEN_CACHE_SIZE)
-    return verifier
+        return CachingVerifier(cache_size=config.TOKEN_CACHE_SIZE, **options)
+    return TokenVerifier(**options)
 
 
 def reset():

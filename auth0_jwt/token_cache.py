@@ -27,6 +27,7 @@ import threading
 from collections import OrderedDict
 
 from .errors import SigningKeysUnavailable, TokenError
+from .verification import TokenVerifier
 
 
 class TokenCache:
@@ -78,32 +79,28 @@ class TokenCache:
         return f"<TokenCache {len(self._entries)}/{self.maxsize}>"
 
 
-class CachingVerifier:
-    """A ``TokenVerifier`` with a ``TokenCache`` in front: the same ``verify(token)`` contract.
+class CachingVerifier(TokenVerifier):
+    """A ``TokenVerifier`` that remembers the tokens it verified: the same ``verify`` contract.
 
+    ``cache_size`` bounds the remembered tokens; the other options are ``TokenVerifier``'s.
     A hit is served only while the key source still has the token's key, its key set has the
-    version the token was verified under, and the time claims hold now (the verifier's own
-    ``check_time_values`` and clock); anything else goes through the full verification, which
+    version the token was verified under, and the time claims hold now (``check_time_values``
+    with this verifier's clock); anything else goes through the full verification, which
     raises the precise error. ``hits`` and ``misses`` count lookups (approximately, under
-    threads); ``verifier`` is the wrapped ``TokenVerifier``.
+    threads).
     """
 
-    def __init__(self, verifier, maxsize):
-        self.verifier = verifier
-        self.cache = TokenCache(maxsize)
+    def __init__(self, *, cache_size, **options):
+        super().__init__(**options)
+        self.cache = TokenCache(cache_size)
         self.hits = 0
         self.misses = 0
         self._version = self._key_set_version()
 
-    @property
-    def key_source(self):
-        return self.verifier.key_source
-
     def verify(self, token):
         """Return a ``VerifiedToken`` or raise ``TokenError`` / ``SigningKeysUnavailable``."""
-        verifier = self.verifier
-        if type(token) is not str or len(token) > verifier.max_length:
-            return verifier.verify(token)  # refused before anything is hashed
+        if type(token) is not str or len(token) > self.max_length:
+            return super().verify(token)  # refused before anything is looked up
         entry = self.cache.get(token)
         if entry is not None:
             if self.still_valid(entry):
@@ -112,12 +109,12 @@ class CachingVerifier:
             self.cache.discard(token)
         self.misses += 1
         version = self._current_version()
-        verified = verifier.verify(token)
+        verified = super().verify(token)
         # If the key set changed while verifying (a fetch, here or in another thread), which
         # set the key came from is unknown: the token is not remembered.
         if self._key_set_version() == version:
             header = verified.header
-            times = verifier.time_claims(verified.payload)
+            times = self.time_claims(verified.payload)
             # Keyed by verified.token: the same object as ``token``, held once.
             self.cache.put(verified.token, (verified, version, header["kid"], header["alg"],
                                             times))
@@ -126,13 +123,12 @@ class CachingVerifier:
     def still_valid(self, entry):
         """True if a cached entry may be served now (see the class docstring)."""
         _, version, kid, alg, (exp, nbf, iat) = entry
-        verifier = self.verifier
         try:
             # Also what keeps the key set refreshed on schedule when every request is a hit.
-            verifier.key_source.get_key(kid, alg)
+            self.key_source.get_key(kid, alg)
             if self._current_version() != version:
                 return False
-            verifier.check_time_values(exp, nbf, iat, verifier.clock())
+            self.check_time_values(exp, nbf, iat, self.clock())
         except (TokenError, SigningKeysUnavailable):
             return False
         return True
@@ -147,4 +143,4 @@ class CachingVerifier:
 
     def _key_set_version(self):
         # A key source without a version (a fixed key) never changes.
-        return getattr(self.verifier.key_source, "version", None)
+        return getattr(self.key_source, "version", None)

@@ -51,8 +51,11 @@ class Subjects:
         self.jose_key = self.jwks.get_key(self.key.kid, "RS256")
         self.jwk_dict = self.key.jwk()
 
-    def verifier(self):
-        return TokenVerifier(issuer=ISSUER, audiences=[AUDIENCE], key_source=self.jwks)
+    def verifier(self, cache_size=None):
+        options = dict(issuer=ISSUER, audiences=[AUDIENCE], key_source=self.jwks)
+        if cache_size:
+            return CachingVerifier(cache_size=cache_size, **options)
+        return TokenVerifier(**options)
 
     def close(self):
         self.server.stop()
@@ -77,8 +80,8 @@ def variants(s):
         return header, claims
 
     verifier = s.verifier()
-    cached = CachingVerifier(s.verifier(), maxsize=1024)
-    missing = CachingVerifier(s.verifier(), maxsize=MISS_CACHE_SIZE)
+    cached = s.verifier(cache_size=1024)
+    missing = s.verifier(cache_size=MISS_CACHE_SIZE)
     miss_cycle = itertools.cycle(s.miss_tokens)
 
     def jose_key_object(token):
@@ -157,7 +160,7 @@ def cache_entry_bytes(count=256):
     s = Subjects()
     try:
         tokens = mint_tokens(s.key, count)
-        cached = CachingVerifier(s.verifier(), maxsize=count)
+        cached = s.verifier(cache_size=count)
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
         for token in tokens:
