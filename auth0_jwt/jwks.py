@@ -10,6 +10,7 @@ import threading
 import time
 
 import requests
+import urllib3
 from jose import jwk
 
 from .errors import SigningKeysUnavailable, UnknownSigningKey
@@ -124,15 +125,28 @@ class JWKSClient:
             raise JWKSFetchError(type(exc).__name__) from exc
 
     def _read_capped(self, response, deadline):
+        """Read at most ``max_bytes`` (decoded) before ``deadline``.
+
+        requests' timeout bounds each socket read, not the download, and ``iter_content``
+        fills a whole chunk before returning: a server dribbling a few bytes per second
+        would hold the fetch (and every thread waiting for it) for hours. ``read1`` does
+        one socket read per call, so the deadline is checked after every read and a fetch
+        lasts at most about twice the timeout.
+        """
         body = bytearray()
-        for chunk in response.iter_content(chunk_size=16384):
+        raw = response.raw
+        while True:
+            if time.monotonic() > deadline:
+                raise JWKSFetchError("response took longer than the timeout")
+            try:
+                chunk = raw.read1(16384, decode_content=True)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:  # timeouts, resets, bad gzip
+                raise JWKSFetchError(type(exc).__name__) from exc
+            if not chunk:
+                return bytes(body)
             body += chunk
             if len(body) > self.max_bytes:
                 raise JWKSFetchError(f"response larger than {self.max_bytes} bytes")
-            # requests' timeout is per read; a server that dribbles bytes is cut off here.
-            if time.monotonic() > deadline:
-                raise JWKSFetchError("response took longer than the timeout")
-        return bytes(body)
 
     def _default_session(self):
         self._session = requests.Session()
