@@ -74,6 +74,10 @@ def eddsa_signed(header, payload):
     return f"{signing_input.decode()}.{b64url(private.sign(signing_input))}"
 
 
+PUBLIC_KEY_FORMS = ("pem-spki", "pem-spki-no-newline", "pem-pkcs1", "der-spki", "der-pkcs1",
+                    "jwk-json", "jwk-json-compact-sorted", "jwk-n")
+
+
 def public_key_forms(key):
     """The real public key as an attacker would feed it to HMAC: PEM (SPKI, PKCS#1), DER, JWK."""
     public = key.private.public_key()
