@@ -61,7 +61,7 @@ def build_tokens(keys, attacker):
 
 
 # phase -> token class -> (allowed statuses before the settle time, allowed after)
-# "settle" = cooldown + margin: by then every worker may and must have refetched.
+# "settle" = two cooldowns into the phase: by then every worker may and must have refetched.
 PHASES = ("down", "up", "rotated", "outage", "recovered")
 ALWAYS_401 = {"alg-none": ({401}, {401}), "hs256-public-pem": ({401}, {401}),
               "hs256-public-der": ({401}, {401}), "oversized-2": ({401}, {401})}
@@ -226,7 +226,7 @@ def main(argv=None):
 
     phase_seconds = args.duration / len(PHASES)
     cooldown = round(phase_seconds / 3, 3)  # every phase spans several cooldowns
-    settle = cooldown + 0.25
+    settle = 2 * cooldown  # a worker sees dozens of requests between cooldown and settle
     keys = (SigningKey("key-1"), SigningKey("key-2"), SigningKey("key-3"))
     tokens = build_tokens(keys, SigningKey("key-2"))
     jwks_port, app_port = free_port(), free_port()
