@@ -37,6 +37,8 @@ print(json.dumps({
     "key_class": f"{type(jose_key).__module__}.{type(jose_key).__name__}",
     "loaded": sorted({m.split(".")[0] for m in sys.modules} & {"ecdsa", "rsa", "pyasn1"}),
     "jose_backends": sorted(m for m in sys.modules if m.startswith("jose.backends.")),
+    "jose_modules": sorted(m for m in sys.modules if m.startswith("jose.")
+                           and not m.startswith("jose.backends.")),
 }))
 """
 
@@ -55,3 +57,5 @@ def test_serving_process_verifies_with_cryptography_and_never_imports_ecdsa_rsa_
     assert result["loaded"] == []
     assert "jose.backends.ecdsa_backend" not in result["jose_backends"]
     assert "jose.backends.rsa_backend" not in result["jose_backends"]
+    # Neither jwt.decode (unsafe defaults) nor the JWE code (CVE-2024-33664) is ever loaded.
+    assert not {"jose.jwt", "jose.jws", "jose.jwe"} & set(result["jose_modules"])
