@@ -143,7 +143,7 @@ def test_dribbling_jwks_server_is_cut_off_at_the_timeout(tenant, configure, api,
     tenant.dribble = (10, 0.2)
     started = time.monotonic()
     assert_unavailable(api("/api/private", token()))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 3.0  # about 2 x JWKS_TIMEOUT; 20 s before the fix
 
 
 def test_tenant_down_at_startup_is_503_then_recovers(signing_key, configure, api, token):
