@@ -367,3 +367,17 @@ def test_forged_nonce_is_refused(dpop_mode, call, dpop_key, bound_token):
                                                       nonce="AAAAAGdJ4gAAAAAAAAAAAAAAAAAAAAAA"))
     assert response.status_code == 401
     assert response.json()["error"] == "use_dpop_nonce"
+
+
+def test_dpop_scheme_name_is_case_insensitive(dpop_mode, call, dpop_key, bound_token):
+    dpop_mode("allowed")
+    token = bound_token()
+    response = call(token=token, proof=dpop_key.proof(htu=URL, access_token=token), scheme="dpop")
+    assert response.status_code == 200, response.content
+
+
+def test_query_token_is_bearer_and_refused_in_required_mode(dpop_mode, call, client, token):
+    dpop_mode("required", ALLOW_QUERY_TOKEN=True)
+    message = "DPoP is required: send a DPoP-bound token with the DPoP scheme and a DPoP proof"
+    assert_error(client.get(f"/api/private?access_token={token()}"), 401, "invalid_token",
+                 message, f'DPoP error="invalid_token", error_description="{message}", {ALGS}')
