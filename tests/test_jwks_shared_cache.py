@@ -4,14 +4,8 @@ from django.core.cache import caches
 
 from auth0_jwt.jwks import JWKSClient
 from auth0_jwt.shared_cache import CacheEntry
+from tests.clock import FrozenClock
 
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -29,7 +23,7 @@ def client(url, shared, clock):
 
 def test_second_process_loads_the_shared_document_without_downloading(jwks_server, shared,
                                                                       signing_key):
-    clock = Clock()
+    clock = FrozenClock(0.0)
     first, second = client(jwks_server.url, shared, clock), client(jwks_server.url, shared, clock)
     assert first.get_key("key-1", "RS256") is not None
     assert second.get_key("key-1", "RS256") is not None
@@ -39,7 +33,7 @@ def test_second_process_loads_the_shared_document_without_downloading(jwks_serve
 
 def test_unknown_kid_downloads_when_the_shared_document_is_the_one_held(jwks_server, shared,
                                                                         signing_key, other_key):
-    clock = Clock()
+    clock = FrozenClock(0.0)
     first, second = client(jwks_server.url, shared, clock), client(jwks_server.url, shared, clock)
     first.get_key("key-1", "RS256")
     second.get_key("key-1", "RS256")

@@ -1,17 +1,11 @@
 """Stateless DPoP nonces: valid on every server sharing the secret, until they expire."""
 from auth0_jwt.nonces import NonceSource
+from tests.clock import FrozenClock
 
-
-class Clock:
-    def __init__(self):
-        self.now = 1_700_000_000.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_nonce_is_valid_on_another_server_with_the_same_secret_until_it_expires():
-    clock = Clock()
+    clock = FrozenClock(1_700_000_000)
     nonce = NonceSource(b"s" * 32, lifetime=300, clock=clock).issue()
     other_server = NonceSource(b"s" * 32, lifetime=300, clock=clock)
     assert other_server.is_valid(nonce)
@@ -22,7 +16,7 @@ def test_nonce_is_valid_on_another_server_with_the_same_secret_until_it_expires(
 
 
 def test_nonce_from_another_secret_or_tampered_is_invalid():
-    clock = Clock()
+    clock = FrozenClock(1_700_000_000)
     nonce = NonceSource(b"s" * 32, clock=clock).issue()
     assert not NonceSource(b"t" * 32, clock=clock).is_valid(nonce)
     tampered = ("B" if nonce[0] != "B" else "C") + nonce[1:]

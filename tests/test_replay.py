@@ -6,18 +6,12 @@ from django.core.cache import caches
 
 from auth0_jwt.errors import ReplayStoreUnavailable
 from auth0_jwt.replay import CacheReplayStore, InProcessReplayStore
+from tests.clock import FrozenClock
 
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_in_process_store_sees_a_key_once_until_it_expires():
-    clock = Clock()
+    clock = FrozenClock(1000.0)
     store = InProcessReplayStore(clock=clock)
     assert store.seen_before("a", 60) is False
     assert store.seen_before("a", 60) is True
@@ -28,7 +22,7 @@ def test_in_process_store_sees_a_key_once_until_it_expires():
 
 
 def test_in_process_store_is_bounded_and_drops_expired_keys_first():
-    clock = Clock()
+    clock = FrozenClock(1000.0)
     store = InProcessReplayStore(max_entries=3, clock=clock)
     store.seen_before("old", 1)
     clock.now += 2
