@@ -176,3 +176,39 @@ def test_api_answers_any_authorization_header_with_a_documented_error(api, value
     assert body["error"] in DOCUMENTED[response.status_code]
     assert set(body) == {"error", "message"}
     assert response["WWW-Authenticate"].startswith('Bearer realm="api"')
+
+
+FALLBACK_MESSAGES = {"Token could not be verified", "DPoP proof could not be verified"}
+DPOP_DOCUMENTED = {400: {"invalid_request"},
+                   401: {"invalid_token", "invalid_dpop_proof", "unauthorized"}}
+proof_headers = st.dictionaries(
+    st.sampled_from(["typ", "alg", "jwk", "kid", "crit"]),
+    json_values | st.sampled_from(["dpop+jwt", "ES256", "RS256", "none"])
+    | st.fixed_dictionaries({"kty": st.sampled_from(["EC", "RSA", "oct"])},
+                            optional={"crv": st.just("P-256"), "x": st.text(B64URL, max_size=43),
+                                      "y": st.text(B64URL, max_size=43),
+                                      "n": st.text(B64URL, max_size=50), "e": st.just("AQAB")}),
+    max_size=4)
+proof_payloads = st.dictionaries(st.sampled_from(["htm", "htu", "iat", "jti", "ath", "nonce"]),
+                                 json_values, max_size=6)
+
+
+@pytest.fixture
+def dpop_allowed(configure, token):
+    """DPoP_MODE "allowed", set once per test (not per example); returns a Bearer token."""
+    configure(DPOP_MODE="allowed")
+    return token()
+
+
+@PROFILE
+@given(proof=st.text(max_size=200) | st.builds(
+    lambda h, p, s: ".".join((segment(h), segment(p), segment(s))),
+    proof_headers, proof_payloads, st.binary(max_size=80)))
+def test_api_answers_any_dpop_proof_with_a_documented_error(api, dpop_allowed, proof):
+    """DPoP on (another helper's feature, attacked here too): a Bearer token presented under
+    the DPoP scheme with any proof is never accepted, never a 500, never the fail-closed path."""
+    response = api("/api/private", HTTP_AUTHORIZATION=f"DPoP {dpop_allowed}", HTTP_DPOP=proof)
+    assert response.status_code in DPOP_DOCUMENTED, (proof, response.content)
+    body = response.json()
+    assert body["error"] in DPOP_DOCUMENTED[response.status_code]
+    assert body["message"] not in FALLBACK_MESSAGES
