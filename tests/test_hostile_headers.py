@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.keys import mint
+from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)
 
 UNAUTHORIZED = (401, {"error": "unauthorized", "message": "Authentication required"},
                 'Bearer realm="api"')

@@ -20,6 +20,7 @@ from auth0_jwt.jwks import JWKSClient
 from auth0_jwt.verification import TokenVerifier
 from tests.hostile import FaultyJWKSServer, rs_signed, segment
 from tests.keys import AUDIENCE, ISSUER, claims, mint
+from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)
 
 PROFILE = settings(max_examples=150, derandomize=True, database=None, deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture,

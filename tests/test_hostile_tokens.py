@@ -15,6 +15,7 @@ from tests.hostile import (PUBLIC_KEY_FORMS, FaultyJWKSServer, Verbatim, eddsa_s
                            hmac_signed, nested, ps256_signed, public_key_forms, respell,
                            rs_signed, unsigned)
 from tests.keys import AUDIENCE, ISSUER, b64url, claims
+from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)
 
 ALG = "Token algorithm is not allowed"
 SIGNATURE = "Invalid token signature"

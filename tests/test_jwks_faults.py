@@ -14,6 +14,7 @@ from auth0_jwt.errors import SigningKeysUnavailable, UnknownSigningKey
 from auth0_jwt.jwks import JWKSClient
 from tests.hostile import Clock, FaultyJWKSServer, ec_jwk, free_port, gzip_bomb, small_rsa_jwk
 from tests.keys import SigningKey, mint
+from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)
 
 UNAVAILABLE = {"error": "temporarily_unavailable",
                "message": "Signing keys are temporarily unavailable"}

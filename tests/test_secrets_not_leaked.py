@@ -11,53 +11,15 @@ import logging
 import pytest
 
 from tests.hostile import hmac_signed, public_key_forms, unsigned
-from tests.keys import b64url, claims, mint
-
-LOGGERS = ("", "django", "django.request", "django.server", "auth0_jwt", "urllib3", "requests")
-FORMATTER = logging.Formatter("%(levelname)s %(name)s %(message)s")
-STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-
-def key_material(key):
-    """The public key in every form it could be logged: JWK n, decimal n, PEM body, DER."""
-    forms = public_key_forms(key)
-    pem_lines = [line for line in forms["pem-spki"].decode().splitlines() if "-----" not in line]
-    return [key.jwk()["n"], str(key.private.public_key().public_numbers().n),
-            *[line for line in pem_lines if len(line) >= 40], b64url(forms["der-spki"])[:64]]
-
-
-def token_material(token):
-    """The whole token, its signature and its payload segment (the header is not secret)."""
-    parts = token.split(".")
-    return [token] + [part for part in parts[1:] if len(part) >= 16]
-
+from tests.keys import claims, mint
+from tests.leak_guard import (LOGGERS, assert_no_leaks, assert_nothing_leaked, key_material,
+                              rendered_logs, rendered_response, token_material)
 
 @pytest.fixture
 def capture(caplog):
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
     return caplog
-
-
-def rendered_logs(records, skip=()):
-    lines = []
-    for record in records:
-        lines.append(FORMATTER.format(record))  # message, exc_info and stack_info
-        lines += [f"{k}={v}" for k, v in vars(record).items()
-                  if k not in STANDARD_ATTRIBUTES and k not in skip]
-    return "\n".join(lines)
-
-
-def rendered_response(response):
-    headers = "\n".join(f"{name}: {value}" for name, value in response.items())
-    return f"{response.status_code}\n{headers}\n{response.content.decode('utf-8', 'replace')}"
-
-
-def assert_nothing_leaked(texts, secrets):
-    assert secrets, "the scenario sent no secret: the test would prove nothing"
-    for text in texts:
-        for secret in secrets:
-            assert secret not in text, f"secret {secret[:12]}... found in: {text[:300]}"
 
 
 # -- scenarios: each returns (responses, secrets) --------------------------------------------
@@ -172,3 +134,13 @@ def test_the_leak_detector_finds_a_planted_token(signing_key):
     record = logging.makeLogRecord({"msg": "ok", "jwk": signing_key.jwk()})
     with pytest.raises(AssertionError):
         assert_nothing_leaked([rendered_logs([record])], key_material(signing_key))
+
+
+def test_the_leak_guard_finds_a_token_a_request_carried(client, api, signing_key):
+    token = mint(signing_key)
+    response = client.get("/api/private", HTTP_AUTHORIZATION=f"Bearer {token}")
+    environ = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert_no_leaks([(environ, response)], [], [])  # the real answer carries nothing
+    planted = logging.makeLogRecord({"msg": "debug %s", "args": (token.split(".")[1],)})
+    with pytest.raises(AssertionError):
+        assert_no_leaks([(environ, response)], [planted], [])
