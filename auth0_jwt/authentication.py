@@ -4,7 +4,7 @@ import re
 
 from rest_framework.authentication import BaseAuthentication
 
-from . import errors, exceptions
+from . import audit, errors, exceptions
 from .runtime import get_verifier
 from .settings import auth0_settings
 from .users import TokenUser
@@ -75,17 +75,24 @@ class Auth0JWTAuthentication(BaseAuthentication):
         return self.single_parameter(request._request.POST.getlist("access_token"))
 
     def get_validated_token(self, raw_token):
+        """The ``VerifiedToken``; a failure is raised with ``log_context`` (reason, kid, sub)
+        for the security log (``audit.py``)."""
         try:
             return get_verifier().verify(raw_token)
-        except errors.TokenError as exc:
-            raise exceptions.InvalidToken(exc.message) from exc
-        except errors.SigningKeysUnavailable as exc:
-            raise exceptions.SigningKeysUnavailable(
-                exc.message, retry_after=auth0_settings.JWKS_RETRY_AFTER) from exc
         except Exception as exc:
-            # Fail closed: a verifier bug on crafted input is a rejected token, never a 200.
-            logger.error("Token verification raised %s", type(exc).__name__, exc_info=exc)
-            raise exceptions.InvalidToken("Token could not be verified") from exc
+            failure = self.as_api_exception(exc)
+            failure.log_context = audit.token_context(raw_token, exc)
+            raise failure from exc
+
+    def as_api_exception(self, exc):
+        if isinstance(exc, errors.TokenError):
+            return exceptions.InvalidToken(exc.message)
+        if isinstance(exc, errors.SigningKeysUnavailable):
+            return exceptions.SigningKeysUnavailable(
+                exc.message, retry_after=auth0_settings.JWKS_RETRY_AFTER)
+        # Fail closed: a verifier bug on crafted input is a rejected token, never a 200.
+        logger.error("Token verification raised %s", type(exc).__name__, exc_info=exc)
+        return exceptions.InvalidToken("Token could not be verified")
 
     def get_user(self, token):
         return TokenUser(token)

@@ -28,7 +28,9 @@ NUMBERS = {
     "JWKS_MAX_BYTES": (1, False, "100000"),
     "JWKS_RETRY_AFTER": (1, False, "30"),
 }
-BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN")
+BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN", "JWKS_WARMUP")
+# RFC 7230 section 3.2.6: a header field name is a token.
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
 
 def name(option):
@@ -51,7 +53,7 @@ def check_settings(app_configs=None, **kwargs):
     problems = [error(option, "is not a known setting", f"one of {', '.join(DEFAULTS)}", 1)
                 for option in unknown]
     return (problems + check_tenant() + check_algorithms() + check_numbers()
-            + check_booleans() + check_realm())
+            + check_booleans() + check_realm() + check_client_ip_header())
 
 
 def check_tenant():
@@ -116,6 +118,14 @@ def check_realm():
     if isinstance(realm, str) and realm and re.fullmatch(r"[\x20\x21\x23-\x5b\x5d-\x7e]+", realm):
         return []
     return [error("REALM", "must be printable text without quotes or backslashes", "'api'", 11)]
+
+
+def check_client_ip_header():
+    header = auth0_settings.CLIENT_IP_HEADER
+    if header is None or (isinstance(header, str) and HEADER_NAME.fullmatch(header)):
+        return []
+    return [error("CLIENT_IP_HEADER", "must be an HTTP header name or None",
+                  "'X-Forwarded-For'", 12)]
 
 
 @register(Tags.security)

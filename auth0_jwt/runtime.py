@@ -3,12 +3,15 @@
 Built on first use (never at import), once per process, and dropped when ``AUTH0_JWT``
 changes (``apps.py`` connects ``reset`` to ``setting_changed``).
 """
+import logging
 import threading
+import time
 
 from .jwks import JWKSClient
 from .settings import auth0_settings
 from .verification import TokenVerifier
 
+logger = logging.getLogger("auth0_jwt.jwks")
 _lock = threading.Lock()
 _verifier = None
 
@@ -51,3 +54,39 @@ def reset():
     global _verifier
     with _lock:
         _verifier = None
+
+
+def warm_up(force=False):
+    """Fetch the signing keys now, when ``JWKS_WARMUP`` is on (or ``force``); never raises.
+
+    Meant for a server hook that runs once per worker before it serves (gunicorn's
+    ``post_worker_init``), so the first request does not wait for the JWKS. A tenant that
+    cannot be reached is logged and the worker serves anyway: requests fetch on demand.
+    Returns True when signing keys are held afterwards.
+    """
+    if not (force or auth0_settings.JWKS_WARMUP):
+        return False
+    started = time.monotonic()
+    try:
+        client = get_verifier().key_source
+        client.refresh()
+        ready = client.has_keys()
+    except Exception as exc:  # a broken configuration must not stop the worker here either
+        logger.warning("JWKS warm-up failed: %s", type(exc).__name__,
+                       extra={"event": "jwks_warmup", "ready": False})
+        return False
+    logger.info("JWKS warm-up %s in %.0f ms", "done" if ready else "found no signing key",
+                (time.monotonic() - started) * 1000, extra={"event": "jwks_warmup", "ready": ready})
+    return ready
+
+
+def signing_keys_available():
+    """True when the process holds signing keys, fetching them first if it holds none.
+
+    The fetch obeys the JWKS client's cooldown, so frequent readiness probes during an
+    outage do not turn into a request storm against the tenant.
+    """
+    client = get_verifier().key_source
+    if not client.has_keys():
+        client.refresh()
+    return client.has_keys()

@@ -25,11 +25,14 @@ DEFAULTS = {
     "JWKS_REFETCH_COOLDOWN": 30,  # minimum seconds between two fetches
     "JWKS_MAX_BYTES": 100_000,  # a larger JWKS response is refused
     "JWKS_RETRY_AFTER": 30,  # seconds, sent in Retry-After with 503 responses
+    "JWKS_WARMUP": False,  # fetch keys when a worker starts (runtime.warm_up, a server hook)
     # Where tokens are read (RFC 6750 section 2)
     "ALLOW_QUERY_TOKEN": False,  # ?access_token=... (discouraged by RFC 6750 and OAuth 2.1)
     "ALLOW_FORM_TOKEN": False,  # access_token in a form-encoded body
     # Responses
     "REALM": "api",
+    # Logs
+    "CLIENT_IP_HEADER": None,  # e.g. "X-Forwarded-For", only behind a proxy that sets it
 }
 
 

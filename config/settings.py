@@ -4,9 +4,12 @@ Values are read here; they are validated by system checks (``auth0_jwt/checks.py
 ``config/checks.py``), which name the variable and show an example when one is wrong.
 """
 import secrets
+import warnings
 from pathlib import Path
 
 import environ
+
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -52,8 +55,17 @@ MIDDLEWARE = [
     # First, so that error responses carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware (WhiteNoise's docs): static files for the browsable API,
+    # served by the app itself under gunicorn.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Bearer tokens are not sent by browsers on their own, so CSRF cannot forge them, and
+    # DRF's views are CSRF-exempt; kept (check --deploy) for any cookie-based view added later.
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "auth0_jwt.views.csrf_failure"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -72,7 +84,36 @@ TEMPLATES = [
 DATABASES = {}
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# `manage.py collectstatic` writes compressed copies and hashed names (cached forever by
+# browsers); config/checks.py refuses to serve the browsable API without it when DEBUG is off.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Without collectstatic WhiteNoise warns once per worker; it only matters for the browsable
+# API, and config/checks.py reports that case as an error that names the command.
+warnings.filterwarnings("ignore", message=r"No directory at: ", category=UserWarning)
+
+# -- HTTPS and proxies (python manage.py check --deploy) ---------------------------------------
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto and X-Forwarded-For (and strips
+# them from client requests): tell Django so, or every request looks like plain http.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Opt-in: without DJANGO_BEHIND_PROXY a proxy's https requests would look like http and loop.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+# RFC 6797: opt-in, because browsers remember it for the whole max-age.
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# The API sets no cookie; should one appear (the browsable API's login), only over https.
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -90,6 +131,9 @@ AUTH0_JWT = {
     "JWKS_TIMEOUT": env_number("AUTH0_JWKS_TIMEOUT", 5.0),
     "JWKS_CACHE_LIFETIME": env_number("AUTH0_JWKS_CACHE_LIFETIME", 600),
     "JWKS_REFETCH_COOLDOWN": env_number("AUTH0_JWKS_REFETCH_COOLDOWN", 30),
+    "JWKS_WARMUP": env.bool("AUTH0_JWKS_WARMUP", default=False),
+    # The security log's client_ip: the address our proxy appended, not the peer's.
+    "CLIENT_IP_HEADER": "X-Forwarded-For" if BEHIND_PROXY else None,
 }
 
 BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)
@@ -108,10 +152,7 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After"]
 # django-cors-headers' default allowed request headers include Authorization.
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# One line per record on stderr, "plain" or "json", tokens redacted (config/logs.py).
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain").strip().lower()
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").strip().upper()
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)

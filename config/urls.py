@@ -1,9 +1,13 @@
 from django.urls import include, path, re_path
 
+from auth0_jwt import health
 from auth0_jwt.views import page_not_found
 
 urlpatterns = [
     path("api/", include("api.urls")),
+    # Probes: unauthenticated, JSON (auth0_jwt/health.py).
+    re_path(r"^healthz/?$", health.healthz, name="healthz"),
+    re_path(r"^readyz/?$", health.readyz, name="readyz"),
     # Last: any other path is a JSON 404, also with DEBUG on.
     re_path(r"", page_not_found),
 ]
