@@ -75,8 +75,13 @@ def warm_up(force=False):
         logger.warning("JWKS warm-up failed: %s", type(exc).__name__,
                        extra={"event": "jwks_warmup", "ready": False})
         return False
-    logger.info("JWKS warm-up %s in %.0f ms", "done" if ready else "found no signing key",
-                (time.monotonic() - started) * 1000, extra={"event": "jwks_warmup", "ready": ready})
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    if ready:
+        logger.info("JWKS warm-up done in %d ms", elapsed_ms,
+                    extra={"event": "jwks_warmup", "ready": True})
+    else:
+        logger.warning("JWKS warm-up found no signing key; serving anyway, keys are fetched "
+                       "on demand", extra={"event": "jwks_warmup", "ready": False})
     return ready
 
 

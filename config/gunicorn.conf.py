@@ -13,6 +13,7 @@ Everything comes from the environment (the twelve-factor names PaaS platforms se
 | ``GUNICORN_ACCESS_LOG`` / ``GUNICORN_ERROR_LOG`` | ``-`` / ``-`` | stdout / stderr, or a file path |
 | ``GUNICORN_LOG_LEVEL`` | ``info`` | gunicorn's own messages |
 | ``DJANGO_LOG_FORMAT`` | ``plain`` | ``json`` makes gunicorn's lines JSON too |
+| ``GUNICORN_CONTROL_SOCKET`` | none (off) | path of the ``gunicornc`` control socket |
 | ``AUTH0_JWKS_WARMUP`` | ``false`` | fetch the signing keys as each worker boots |
 
 Nothing here imports Django: the master stays free of application code, so a ``HUP``
@@ -79,6 +80,11 @@ access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 logger_class = ("config.gunicorn_logging.JSONLogger"
                 if os.environ.get("DJANGO_LOG_FORMAT", "").strip().lower() == "json"
                 else "config.gunicorn_logging.RedactingLogger")
+
+# gunicorn 25.1+ opens a control socket at one fixed path per user ($HOME/.gunicorn/): two
+# servers on a machine would fight over it. Off unless a path is given.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 # Heartbeat files in memory: a slow or full disk must not get workers killed.
 if os.path.isdir("/dev/shm"):
