@@ -1,11 +1,12 @@
-# One command each: `make run` (set up and serve), `make test` (set up and test).
+# One command each: `make run` (set up and serve), `make test` (set up and test),
+# `make serve` (set up and serve for production under gunicorn; see README).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test check clean
+.PHONY: install run serve test check check-deploy clean
 
 install: $(VENV)/.installed
 
@@ -18,11 +19,20 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Production: collect the browsable API's static files, then gunicorn (config/gunicorn.conf.py
+# reads PORT, WEB_CONCURRENCY...). exec: gunicorn gets the signals (TERM, HUP) directly.
+serve: install
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
+
 test: install
 	$(PY) -m pytest
 
 check: install
 	$(PY) manage.py check
+
+check-deploy: install
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) staticfiles
