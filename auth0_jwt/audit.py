@@ -93,14 +93,19 @@ def describe(exc, request):
     event, reason = classify(exc)
     if event is None:
         return None
-    fields = {"event": event, "reason": reason, "status": exc.status_code}
-    fields.update(request_fields(request))
     context = getattr(exc, "log_context", None) or {}
-    fields.update({key: value for key, value in context.items() if key in ("reason", "kid", "sub")})
+    fields = {"event": event, "reason": context.get("reason", reason),
+              "status": exc.status_code}
+    fields.update(request_fields(request))
+    for key in ("kid", "sub"):
+        if key in context:
+            fields[key] = context[key]
     # request._user, not request.user: reading .user would run authentication again.
     user_sub = getattr(getattr(request, "_user", None), "sub", None)
     if isinstance(user_sub, str) and "sub" not in fields:
         fields["sub"] = printable(user_sub, MAX_SUB)
+    if request is not None:
+        fields["client_ip"] = client_ip(request)
     return fields
 
 
@@ -126,8 +131,7 @@ def classify(exc):
 def request_fields(request):
     if request is None:
         return {}
-    return {"method": request.method, "route": printable(request.path, MAX_ROUTE),
-            "client_ip": client_ip(request)}
+    return {"method": request.method, "route": printable(request.path, MAX_ROUTE)}
 
 
 def client_ip(request):
