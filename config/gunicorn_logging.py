@@ -10,9 +10,11 @@ through ``config.logs.redact``.
 
 No Django imports: the master process loads this class.
 """
+import logging
+
 from gunicorn import glogging
 
-from .logs import JSONFormatter, PlainFormatter, redact
+from .logs import JSONFormatter, redact
 
 # Request headers and environ keys that carry credentials: never an access-log atom.
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
@@ -21,11 +23,15 @@ CREDENTIAL_ENVIRON = frozenset({"http_authorization", "http_proxy_authorization"
 URL_ATOMS = ("r", "q", "f")
 
 
-class RedactingFormatter(PlainFormatter):
-    """gunicorn's own line format (no extra fields appended), redacted."""
+class RedactingFormatter(logging.Formatter):
+    """Wraps the formatter a handler already has (gunicorn's, syslog's) and redacts its lines."""
+
+    def __init__(self, inner=None):
+        super().__init__()
+        self.inner = inner or logging.Formatter()
 
     def format(self, record):
-        return redact(super(PlainFormatter, self).format(record))
+        return redact(self.inner.format(record))
 
 
 class RedactingLogger(glogging.Logger):
@@ -35,12 +41,11 @@ class RedactingLogger(glogging.Logger):
         super().setup(cfg)
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
-                handler.setFormatter(self.formatter_for(log, handler.formatter))
+                if not isinstance(handler.formatter, (RedactingFormatter, JSONFormatter)):
+                    handler.setFormatter(self.formatter_for(handler.formatter))
 
-    def formatter_for(self, log, current):
-        if log is self.access_log:
-            return RedactingFormatter(self.access_fmt)
-        return RedactingFormatter(self.error_fmt, self.datefmt)
+    def formatter_for(self, current):
+        return RedactingFormatter(current)
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
@@ -63,7 +68,7 @@ class JSONLogger(RedactingLogger):
     "referer", "pid"}``; ``query`` and ``referer`` are redacted like the plain format.
     """
 
-    def formatter_for(self, log, current):
+    def formatter_for(self, current):
         return JSONFormatter()
 
     def access(self, resp, req, environ, request_time):

@@ -95,9 +95,11 @@ class GunicornServer:
         return int(match.group(1)) if match else None
 
     def _healthy(self):
+        # The master listens before its workers have booted: a request can wait in the
+        # backlog for a while on a busy machine.
         try:
-            return requests.get(self.url("/healthz"), timeout=2).status_code == 200 or None
-        except requests.ConnectionError:
+            return requests.get(self.url("/healthz"), timeout=5).status_code == 200 or None
+        except requests.RequestException:
             return None
 
     def _wait_for(self, probe, timeout, what):
