@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core import checks
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_PREFIXES = ("DJANGO_", "AUTH0_", "GUNICORN_", "CORS_", "WEB_CONCURRENCY", "PORT")
@@ -109,3 +110,15 @@ def test_gunicorn_config_defaults_admit_a_16k_token_header():
     assert namespace["control_socket_disable"] is True
     assert "%(r)s" in namespace["access_log_format"]  # redacted by the logger class
     assert namespace["logger_class"] == "config.gunicorn_logging.RedactingLogger"
+
+
+@pytest.mark.parametrize("setting, value, check_id, example", [
+    ("LOG_FORMAT", "xml", "config.E004", "DJANGO_LOG_FORMAT=json"),
+    ("LOG_LEVEL", "LOUD", "config.E005", "DJANGO_LOG_LEVEL=INFO"),
+])
+def test_bad_log_settings_stop_startup_naming_the_variable(settings, setting, value, check_id,
+                                                           example):
+    setattr(settings, setting, value)
+    found = {m.id: m for m in checks.run_checks() if m.id == check_id}
+    assert found[check_id].level == checks.ERROR
+    assert example in found[check_id].hint
