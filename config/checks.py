@@ -35,6 +35,7 @@ def check_production_settings(app_configs=None, **kwargs):
         problems.append(Error(
             "DJANGO_ALLOWED_HOSTS is not set (required when DJANGO_DEBUG is off).",
             hint="Example: DJANGO_ALLOWED_HOSTS=api.example.com", id="config.E002"))
+    problems += check_hsts()
     if settings.BROWSABLE_API and not static_files_collected():
         problems.append(Error(
             f"DJANGO_BROWSABLE_API is on but static files are not collected in "
@@ -42,6 +43,14 @@ def check_production_settings(app_configs=None, **kwargs):
             hint="Run: python manage.py collectstatic --noinput (make serve does), "
                  "or set DJANGO_BROWSABLE_API=false", id="config.E003"))
     return problems
+
+
+def check_hsts():
+    seconds = settings.SECURE_HSTS_SECONDS
+    if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds >= 0:
+        return []
+    return [Error("DJANGO_SECURE_HSTS_SECONDS must be a whole number of seconds.",
+                  hint="Example: DJANGO_SECURE_HSTS_SECONDS=31536000", id="config.E006")]
 
 
 def static_files_collected():

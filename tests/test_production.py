@@ -115,8 +115,9 @@ def test_gunicorn_config_defaults_admit_a_16k_token_header():
 @pytest.mark.parametrize("setting, value, check_id, example", [
     ("LOG_FORMAT", "xml", "config.E004", "DJANGO_LOG_FORMAT=json"),
     ("LOG_LEVEL", "LOUD", "config.E005", "DJANGO_LOG_LEVEL=INFO"),
+    ("SECURE_HSTS_SECONDS", "1y", "config.E006", "DJANGO_SECURE_HSTS_SECONDS=31536000"),
 ])
-def test_bad_log_settings_stop_startup_naming_the_variable(settings, setting, value, check_id,
+def test_bad_settings_stop_startup_naming_the_variable(settings, setting, value, check_id,
                                                            example):
     setattr(settings, setting, value)
     found = {m.id: m for m in checks.run_checks() if m.id == check_id}
