@@ -56,8 +56,12 @@ class GunicornServer:
                 [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py",
                  "config.wsgi"], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
                 stdout=stderr, stderr=stderr)
-        self.port = self._wait_for(lambda: self._port(), timeout, "a listening socket")
-        self._wait_for(lambda: self._healthy(), timeout, "GET /healthz == 200")
+        try:
+            self.port = self._wait_for(lambda: self._port(), timeout, "a listening socket")
+            self._wait_for(lambda: self._healthy(), timeout, "GET /healthz == 200")
+        except BaseException:
+            self.stop()  # a fixture that fails in setup gets no teardown: never leak a server
+            raise
         return self
 
     def stop(self, timeout=20):
@@ -112,5 +116,4 @@ class GunicornServer:
             if value:
                 return value
             time.sleep(0.05)
-        self.stop()
         raise RuntimeError(f"gunicorn: no {what} after {timeout} s:\n" + self.app_log()[-3000:])

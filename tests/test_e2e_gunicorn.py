@@ -63,10 +63,12 @@ def server(tenant, tmp_path_factory):
         CORS_ALLOWED_ORIGINS=ORIGIN, DJANGO_LOG_FORMAT="json")
     collect_static(env)
     gunicorn = GunicornServer(env, log_dir).start()
-    gunicorn.wait_for_log("JWKS warm-up done in ", count=2)
-    gunicorn.hits_at_boot = tenant.hits
-    yield gunicorn
-    gunicorn.stop()
+    try:
+        gunicorn.wait_for_log("JWKS warm-up done in ", count=2)
+        gunicorn.hits_at_boot = tenant.hits
+        yield gunicorn
+    finally:
+        gunicorn.stop()
 
 
 def get(server, path, token=None, headers=None, method="GET", **kwargs):
