@@ -14,7 +14,7 @@ class Auth0JWTConfig(AppConfig):
 
 
 def reload_on_change(*, setting, **kwargs):
-    if setting in ("AUTH0_JWT", "REST_FRAMEWORK"):
+    if setting in ("AUTH0_JWT", "REST_FRAMEWORK", "CACHES", "SECRET_KEY"):
         from . import runtime
         from .settings import auth0_settings
 

@@ -60,15 +60,30 @@ def token_facts(raw_token, error):
     return context
 
 
+def verified_context(token):
+    """``{"kid", "sub"}`` of a verified token refused later (e.g. its DPoP proof failed)."""
+    context = {}
+    if isinstance(token.header.get("kid"), str):
+        context["kid"] = printable(token.header["kid"], MAX_KID)
+    if isinstance(token.sub, str):
+        context["sub"] = printable(token.sub, MAX_SUB)
+    return context
+
+
 def reason_code(error):
     """A stable snake_case code for a verification error: ``TokenExpired`` -> ``token_expired``."""
     if error is None:
         return "invalid_token"
     if isinstance(error, errors.SigningKeysUnavailable):
         return "signing_keys_unavailable"
-    if not isinstance(error, errors.TokenError):
+    if not isinstance(error, (errors.TokenError, errors.InvalidDPoPProof)):
         return "verification_error"
-    return _CAMEL.sub("_", type(error).__name__).lower()
+    return snake_case(type(error).__name__)
+
+
+def snake_case(name):
+    """``TokenExpired`` -> ``token_expired``; ``ReplayedDPoPProof`` -> ``replayed_dpop_proof``."""
+    return _CAMEL.sub("_", name.replace("DPoP", "Dpop")).lower()
 
 
 def log_refusal(exc, request):
@@ -116,9 +131,10 @@ def classify(exc):
     if isinstance(exc, exceptions.InvalidRequest):
         return "authentication_failed", "invalid_request"
     if isinstance(exc, drf.AuthenticationFailed):
-        return "authentication_failed", reason_code(exc.__cause__)
-    if isinstance(exc, exceptions.SigningKeysUnavailable):
-        return "authentication_failed", "signing_keys_unavailable"
+        return "authentication_failed", authentication_reason(exc)
+    if isinstance(exc, exceptions.TemporarilyUnavailable):
+        # SigningKeysUnavailable, ReplayStoreUnavailable: a dependency is down (503).
+        return "authentication_failed", snake_case(type(exc).__name__)
     if isinstance(exc, exceptions.InsufficientScope) or (
             isinstance(exc, drf.PermissionDenied) and isinstance(exc.detail, dict)
             and "required_scopes" in exc.detail):
@@ -126,6 +142,16 @@ def classify(exc):
     if isinstance(exc, drf.PermissionDenied):
         return "authorization_denied", "forbidden"
     return None, None
+
+
+def authentication_reason(exc):
+    """The verifier's error class when there is one, else the DRF exception's own code."""
+    cause = exc.__cause__
+    if isinstance(cause, (errors.TokenError, errors.InvalidDPoPProof)):
+        return reason_code(cause)
+    if cause is not None and not isinstance(cause, errors.SigningKeysUnavailable):
+        return "verification_error"
+    return getattr(exc, "default_code", None) or "invalid_token"
 
 
 def request_fields(request):

@@ -31,6 +31,15 @@ DEFAULTS = {
     "ALLOW_FORM_TOKEN": False,  # access_token in a form-encoded body
     # Responses
     "REALM": "api",
+    # DPoP sender-constrained tokens (RFC 9449)
+    "DPOP_MODE": "off",  # "off": Bearer only | "allowed": Bearer and DPoP | "required": DPoP only
+    "DPOP_ALGORITHMS": ["ES256", "PS256", "RS256"],  # proof algorithms, sent in the challenge
+    "DPOP_IAT_WINDOW": 60,  # seconds a proof stays acceptable after its "iat"
+    "DPOP_IAT_LEEWAY": 5,  # seconds of client clock skew allowed, both directions
+    "DPOP_NONCE_LIFETIME": None,  # seconds; a number turns server nonces on (use_dpop_nonce)
+    "DPOP_REPLAY_CACHE": "default",  # Django cache alias for seen proof "jti"s; None: in-process
+    # Shared state across workers and hosts
+    "JWKS_SHARED_CACHE": None,  # Django cache alias holding the fetched JWKS; None: per process
     # Logs
     "CLIENT_IP_HEADER": None,  # e.g. "X-Forwarded-For", only behind a proxy that sets it
 }

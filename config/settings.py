@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 
 from config.logs import logging_config
 
@@ -120,6 +121,17 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
+# Shared state (DPoP replay store, JWKS document): in-process by default; set CACHE_URL to a
+# Redis URL (Django's built-in RedisCache) so that every worker and host shares it.
+CACHE_URL = env.str("CACHE_URL", default="").strip()
+CACHES = {"default": env.cache_url_config(CACHE_URL) if CACHE_URL else {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "auth0-jwt"}}
+if CACHES["default"].get("BACKEND") == "django.core.cache.backends.redis.RedisCache":
+    # Bounded waits: a Redis outage becomes a prompt 503, not a hung worker.
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 1)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1)
+
 AUTH0_JWT = {
     "DOMAIN": env.str("AUTH0_DOMAIN", default="").strip() or None,
     "AUDIENCE": env.list("AUTH0_AUDIENCE", default=[]),
@@ -134,6 +146,13 @@ AUTH0_JWT = {
     "JWKS_WARMUP": env.bool("AUTH0_JWKS_WARMUP", default=False),
     # The security log's client_ip: the address our proxy appended, not the peer's.
     "CLIENT_IP_HEADER": "X-Forwarded-For" if BEHIND_PROXY else None,
+    # With a shared cache configured, workers share one JWKS download.
+    "JWKS_SHARED_CACHE": "default" if CACHE_URL else None,
+    "DPOP_MODE": env.str("AUTH0_DPOP_MODE", default="off").strip().lower(),
+    "DPOP_ALGORITHMS": env.list("AUTH0_DPOP_ALGORITHMS", default=["ES256", "PS256", "RS256"]),
+    "DPOP_IAT_WINDOW": env_number("AUTH0_DPOP_IAT_WINDOW", 60),
+    "DPOP_IAT_LEEWAY": env_number("AUTH0_DPOP_IAT_LEEWAY", 5),
+    "DPOP_NONCE_LIFETIME": env_number("AUTH0_DPOP_NONCE_LIFETIME", None),
 }
 
 BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)
@@ -149,8 +168,9 @@ REST_FRAMEWORK = {
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After"]
-# django-cors-headers' default allowed request headers include Authorization.
+CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After", "DPoP-Nonce"]
+# django-cors-headers' default allowed request headers include Authorization; add DPoP.
+CORS_ALLOW_HEADERS = (*default_headers, "dpop")
 
 # One line per record on stderr, "plain" or "json", tokens redacted (config/logs.py).
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain").strip().lower()
