@@ -4,8 +4,9 @@
 Each line carries, as ``extra`` fields (the JSON log format writes them as keys):
 ``event`` (``authentication_failed`` or ``authorization_denied``), ``reason`` (a stable code:
 ``credentials_missing``, ``invalid_request``, ``token_expired``, ``invalid_signature``,
-``unknown_signing_key``..., ``signing_keys_unavailable``, ``insufficient_scope``,
-``forbidden``), ``status``, ``method``, ``route`` (the path, without the query string),
+``unknown_signing_key``..., ``invalid_dpop_proof``, ``replayed_dpop_proof``,
+``dpop_nonce_required``, ``signing_keys_unavailable``, ``replay_store_unavailable``,
+``insufficient_scope``, ``forbidden``), ``status``, ``method``, ``route`` (the path, without the query string),
 ``kid`` and ``sub`` when known, and ``client_ip``.
 
 The ``kid`` comes from the unverified header (it names a public key; it is not a secret) and

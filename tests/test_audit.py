@@ -101,3 +101,43 @@ def test_successful_and_public_requests_log_nothing(api, token, security_log):
     assert api("/api/public").status_code == 200
     assert api("/api/nowhere").status_code == 404
     assert security_log() == []
+
+
+# -- DPoP refusals (RFC 9449) ----------------------------------------------------------------
+
+DPOP_URL = "http://testserver/api/private"
+
+
+@pytest.fixture
+def dpop_call(client, configure, signing_key):
+    from tests.dpop_client import DPoPKey
+
+    configure(DPOP_MODE="allowed")
+    key = DPoPKey()
+    token = mint(signing_key, cnf={"jkt": key.thumbprint()})
+
+    def call(proof):
+        return client.get("/api/private", HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof)
+
+    return key, token, call
+
+
+def test_replayed_dpop_proof_logs_its_reason_with_the_verified_sub(dpop_call, security_log,
+                                                                   caplog):
+    key, token, call = dpop_call
+    proof = key.proof(htu=DPOP_URL, access_token=token)
+    assert call(proof).status_code == 200
+    assert call(proof).status_code == 401
+    [record] = security_log()
+    assert fields(record) == {"event": "authentication_failed", "reason": "replayed_dpop_proof",
+                              "status": 401, "method": "GET", "route": "/api/private",
+                              "kid": "key-1", "sub": "auth0|user-1", "client_ip": "127.0.0.1"}
+    assert token not in caplog.text and proof not in caplog.text
+
+
+def test_dpop_proof_for_another_url_logs_invalid_dpop_proof(dpop_call, security_log):
+    key, token, call = dpop_call
+    assert call(key.proof(htu="http://testserver/api/admin", access_token=token)
+                ).status_code == 401
+    [record] = security_log()
+    assert (record.reason, record.sub) == ("invalid_dpop_proof", "auth0|user-1")
