@@ -8,7 +8,8 @@ are cleaned before any format sees them: sensitive query parameters are replaced
 line, access or error (gunicorn's "Invalid request line '...'" quotes the request line), goes
 through ``config.logs.redact``.
 
-No Django imports: the master process loads this class.
+No Django imports: the master process loads this class (and ``config/logs.py``), so a
+change to these two modules needs a restart; a ``HUP`` reloads everything else.
 """
 import logging
 
