@@ -79,10 +79,20 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
+AUTH0_DOMAIN = env.str("AUTH0_DOMAIN", default="").strip() or None
+AUTH0_ISSUER = env.str("AUTH0_ISSUER", default="").strip() or None
+
 AUTH0_JWT = {
-    "DOMAIN": env.str("AUTH0_DOMAIN", default="").strip() or None,
+    "DOMAIN": AUTH0_DOMAIN,
     "AUDIENCE": env.list("AUTH0_AUDIENCE", default=[]),
-    "ISSUER": env.str("AUTH0_ISSUER", default="").strip() or None,
+    "ISSUER": AUTH0_ISSUER,
+    # No tenant and DEBUG on: the built-in local issuer (README "Run it with no Auth0 tenant").
+    # With DEBUG off it stays off, and the missing AUTH0_DOMAIN stops startup.
+    "LOCAL_ISSUER": DEBUG and not AUTH0_DOMAIN and not AUTH0_ISSUER,
+    "LOCAL_ISSUER_KEY_FILE": env.str("AUTH0_LOCAL_ISSUER_KEY_FILE", default="")
+    or str(BASE_DIR / ".local" / "issuer-key.pem"),
+    # A token pasted on /auth/token drives the browsable API (session cookie, CSRF-checked).
+    "SESSION_TOKEN": env.bool("DJANGO_SESSION_TOKEN", default=DEBUG),
     "JWKS_URL": env.str("AUTH0_JWKS_URL", default="").strip() or None,
     "LEEWAY": env_number("AUTH0_LEEWAY", 0),
     "MAX_TOKEN_AGE": env_number("AUTH0_MAX_TOKEN_AGE", None),
