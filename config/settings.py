@@ -53,7 +53,16 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # For the token page and the browsable API's session-held token (auth0_jwt/session.py);
+    # API views are CSRF-exempt as always, the session class enforces CSRF itself.
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
 ]
+
+# No database: the session (only ever a pasted token) lives in a signed, HttpOnly cookie.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -106,11 +115,13 @@ BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)
 
 REST_FRAMEWORK = {
     # Auth0JWTAuthentication first: DRF takes the 401 challenge from the first class.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["auth0_jwt.authentication.Auth0JWTAuthentication"],
+    # SessionTokenAuthentication: a token pasted on /auth/token, when no header is sent.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["auth0_jwt.authentication.Auth0JWTAuthentication",
+                                       "auth0_jwt.session.SessionTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "auth0_jwt.handlers.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + (["rest_framework.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
+    + (["auth0_jwt.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
 }
 

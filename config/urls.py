@@ -4,6 +4,7 @@ from auth0_jwt.views import page_not_found
 
 urlpatterns = [
     path("api/", include("api.urls")),
+    path("auth/", include("auth0_jwt.urls")),
     # Last: any other path is a JSON 404, also with DEBUG on.
     re_path(r"", page_not_found),
 ]
