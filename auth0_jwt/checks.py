@@ -18,6 +18,8 @@ from .settings import DEFAULTS, SETTINGS_NAME, auth0_settings
 
 AUTHENTICATION_CLASS = "auth0_jwt.authentication.Auth0JWTAuthentication"
 EXCEPTION_HANDLER = "auth0_jwt.handlers.exception_handler"
+SESSION_MIDDLEWARE = ("django.contrib.sessions.middleware.SessionMiddleware",
+                      "django.middleware.csrf.CsrfViewMiddleware")
 DOMAIN_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
 # Each numeric option: (minimum, allow None, example).
 NUMBERS = {
@@ -55,7 +57,7 @@ def check_settings(app_configs=None, **kwargs):
     problems = [error(option, "is not a known setting", f"one of {', '.join(DEFAULTS)}", 1)
                 for option in unknown]
     return (problems + check_tenant() + check_algorithms() + check_numbers()
-            + check_booleans() + check_realm())
+            + check_booleans() + check_realm() + check_session_token())
 
 
 def check_tenant():
@@ -153,6 +155,17 @@ def check_realm():
     if isinstance(realm, str) and realm and re.fullmatch(r"[\x20\x21\x23-\x5b\x5d-\x7e]+", realm):
         return []
     return [error("REALM", "must be printable text without quotes or backslashes", "'api'", 11)]
+
+
+def check_session_token():
+    """The session-held token needs sessions and CSRF protection for the token page."""
+    if auth0_settings.SESSION_TOKEN is not True:
+        return []
+    missing = [m for m in SESSION_MIDDLEWARE if m not in getattr(settings, "MIDDLEWARE", [])]
+    if not missing:
+        return []
+    return [error("SESSION_TOKEN", f"needs {' and '.join(missing)} in MIDDLEWARE",
+                  f"MIDDLEWARE = [..., {', '.join(repr(m) for m in SESSION_MIDDLEWARE)}]", 15)]
 
 
 @register(Tags.security)
