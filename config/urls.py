@@ -1,8 +1,11 @@
 from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from auth0_jwt.views import page_not_found
 
 urlpatterns = [
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("api.urls")),
     path("auth/", include("auth0_jwt.urls")),
     # Last: any other path is a JSON 404, also with DEBUG on.
