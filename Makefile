@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test check clean
+.PHONY: install run token test check clean
 
 install: $(VENV)/.installed
 
@@ -15,8 +15,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
+# With no AUTH0_DOMAIN (no .env needed), DEBUG on means the built-in local issuer: print curl
+# lines with fresh tokens, then serve.
 run: install
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py curl_examples --url http://$(HOST):$(PORT)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# A local-issuer token: make token ARGS='--scope read:messages --claim org_id=org_123'
+token: install
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py mint_token $(ARGS)
 
 test: install
 	$(PY) -m pytest

@@ -1,5 +1,6 @@
 """The project's configuration from the environment, in fresh processes (as at boot)."""
 import json
+import shlex
 import urllib.error
 import urllib.request
 
@@ -78,3 +79,37 @@ def test_minted_token_works_against_a_running_server(local_server):
         sub="x", audience="https://local-api.invalid")
     status, body = call(f"{server.url}/api/private", other)
     assert (status, body["message"]) == (401, "Token signing key is not known")
+
+
+def run_curl_line(line):
+    """Do what a printed ``curl -s URL [-H "Authorization: ..."]   # -> STATUS`` line does."""
+    command, expected = line.split("   # -> ")
+    words = shlex.split(command)
+    assert words[:2] == ["curl", "-s"]
+    request = urllib.request.Request(words[2])
+    if len(words) > 3:
+        assert words[3] == "-H" and len(words) == 5
+        name, value = words[4].split(": ", 1)
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, body = response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, json.loads(exc.read())
+    return expected.split(), status, body
+
+
+def test_printed_curl_lines_work_as_shown(local_server):
+    server, key_file = local_server
+    result = manage("curl_examples", "--url", server.url, DJANGO_DEBUG="true",
+                    AUTH0_LOCAL_ISSUER_KEY_FILE=str(key_file))
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("curl ")]
+    assert len(lines) == 5
+    for line in lines:
+        expected, status, body = run_curl_line(line)
+        assert status == int(expected[0]), (line[:80], body)
+        if len(expected) > 1:
+            assert body["error"] == expected[1]
+        if status == 200 and "/api/private" in line:
+            assert body["user"] == "local|developer"
