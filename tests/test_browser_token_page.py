@@ -138,3 +138,20 @@ def test_session_token_expires_with_the_token(page):
     time.sleep(max(0, expires - time.time()) + 0.1)  # another process: no clock to move
     status, body = page.fetch("GET", "/api/private")
     assert (status, body["error"]) == (401, "unauthorized")
+
+
+def test_swagger_ui_authorize_with_a_pasted_token_calls_a_protected_route(page):
+    page.open("/api/docs")
+    page.find("button.authorize").click()
+    page.find(".auth-container input").send_keys(page.mint(sub="local|swagger"))
+    page.find(".auth-btn-wrapper button.authorize").click()
+    page.find(".auth-btn-wrapper button.btn-done").click()
+    page.find("#operations-private-private_retrieve .opblock-summary").click()
+    page.find("#operations-private-private_retrieve .try-out__btn").click()
+    page.find("#operations-private-private_retrieve .execute").click()
+    status = page.find("#operations-private-private_retrieve .live-responses-table "
+                       ".response .response-col_status")
+    assert status.text.strip() == "200"
+    body = page.text("#operations-private-private_retrieve .live-responses-table "
+                     ".response .response-col_description")
+    assert '"user": "local|swagger"' in body
