@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.http import require_http_methods
 
 from . import errors, session
@@ -63,6 +64,7 @@ def clean_pasted(text):
 
 
 @never_cache
+@xframe_options_deny  # a framed paste box invites clickjacking
 @require_http_methods(["GET", "POST"])
 def token_page(request):
     """GET: the form and the held token; POST: verify the pasted token and keep it."""

@@ -103,7 +103,7 @@ AUTH0_JWT = {
     "LOCAL_ISSUER_KEY_FILE": env.str("AUTH0_LOCAL_ISSUER_KEY_FILE", default="")
     or str(BASE_DIR / ".local" / "issuer-key.pem"),
     # A token pasted on /auth/token drives the browsable API (session cookie, CSRF-checked).
-    "SESSION_TOKEN": env.bool("DJANGO_SESSION_TOKEN", default=DEBUG),
+    "SESSION_TOKEN": env.bool("AUTH0_SESSION_TOKEN", default=DEBUG),
     "JWKS_URL": env.str("AUTH0_JWKS_URL", default="").strip() or None,
     "LEEWAY": env_number("AUTH0_LEEWAY", 0),
     "MAX_TOKEN_AGE": env_number("AUTH0_MAX_TOKEN_AGE", None),

@@ -113,3 +113,17 @@ def test_printed_curl_lines_work_as_shown(local_server):
             assert body["error"] == expected[1]
         if status == 200 and "/api/private" in line:
             assert body["user"] == "local|developer"
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"DJANGO_DEBUG": "true"}, "True True"),
+    ({"DJANGO_DEBUG": "true", "AUTH0_DOMAIN": "dev-abc123.us.auth0.com"}, "False True"),
+    ({**PRODUCTION, "AUTH0_DOMAIN": "dev-abc123.us.auth0.com"}, "False False"),
+    ({**PRODUCTION, "AUTH0_DOMAIN": "dev-abc123.us.auth0.com", "AUTH0_SESSION_TOKEN": "true"},
+     "False True"),
+])
+def test_local_issuer_and_session_token_defaults_follow_debug_and_tenant(env, expected):
+    script = ("from django.conf import settings as s; "
+              "print(s.AUTH0_JWT['LOCAL_ISSUER'], s.AUTH0_JWT['SESSION_TOKEN'])")
+    result = manage("shell", "--no-imports", "-c", script, **env)
+    assert result.stdout.strip() == expected, result.stderr
