@@ -49,6 +49,7 @@ class JWKSClient:
         self._fetched_at = None
         self._last_attempt = None
         self._last_attempt_failed = False
+        self._suppression_logged = False
         self.version = 0
         self.fetch_count = 0
 
@@ -77,14 +78,22 @@ class JWKSClient:
         try:
             now = self._clock()
             if self._last_attempt is not None and now - self._last_attempt < self.cooldown:
-                logger.info("JWKS refetch suppressed by cooldown", extra={"jwks_url": self.url})
+                self._log_suppressed()
                 return
             self._last_attempt = now
+            self._suppression_logged = False
             self._fetch_and_store(now)
         finally:
             self._lock.release()
 
     # -- steps ------------------------------------------------------------------------------
+
+    def _log_suppressed(self):
+        # Once per cooldown window: a storm of forged kids must not become a storm of log lines.
+        if not self._suppression_logged:
+            self._suppression_logged = True
+            logger.info("JWKS refetch suppressed by cooldown (%ss)", self.cooldown,
+                        extra={"jwks_url": self.url})
 
     def _is_stale(self):
         return self._fetched_at is not None and self._clock() - self._fetched_at >= self.cache_lifetime

@@ -1,0 +1,116 @@
+"""System checks: a bad setting stops startup, naming the setting and an example."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core import checks
+
+from tests.keys import AUDIENCE, ISSUER
+
+ROOT = Path(__file__).resolve().parent.parent
+VALID = {"DOMAIN": "dev-abc123.us.auth0.com", "AUDIENCE": "https://api.example.com"}
+
+
+def errors_for(settings, **options):
+    settings.AUTH0_JWT = {**VALID, **options}
+    return {m.id: m for m in checks.run_checks() if m.id and m.id.startswith("auth0_jwt.")}
+
+
+def test_valid_settings_have_no_errors(settings):
+    assert errors_for(settings) == {}
+
+
+@pytest.mark.parametrize("options,check_id,names", [
+    ({"DOMAIN": None}, "auth0_jwt.E003", "AUTH0_DOMAIN=dev-abc123.us.auth0.com"),
+    ({"DOMAIN": "https://dev-abc123.us.auth0.com/"}, "auth0_jwt.E002", "AUTH0_DOMAIN="),
+    ({"AUDIENCE": None}, "auth0_jwt.E005", "AUTH0_AUDIENCE=https://api.example.com"),
+    ({"AUDIENCE": ""}, "auth0_jwt.E005", "AUTH0_AUDIENCE="),
+    ({"ISSUER": "not a url"}, "auth0_jwt.E004", "AUTH0_ISSUER="),
+    ({"JWKS_URL": "ftp://x/jwks"}, "auth0_jwt.E006", "AUTH0_JWKS_URL="),
+    ({"JWKS_URL": "http://keys.example.com/jwks.json"}, "auth0_jwt.E007", "https"),
+    ({"ALGORITHMS": ["HS256"]}, "auth0_jwt.E008", "['RS256']"),
+    ({"ALGORITHMS": ["none"]}, "auth0_jwt.E008", "['RS256']"),
+    ({"ALGORITHMS": []}, "auth0_jwt.E008", "['RS256']"),
+    ({"LEEWAY": -1}, "auth0_jwt.E009", "30"),
+    ({"LEEWAY": "abc"}, "auth0_jwt.E009", "30"),
+    ({"MAX_TOKEN_AGE": 0}, "auth0_jwt.E009", "86400"),
+    ({"JWKS_TIMEOUT": 0}, "auth0_jwt.E009", "5"),
+    ({"STRICT_RFC9068": "yes"}, "auth0_jwt.E010", "False"),
+    ({"REALM": 'a"b'}, "auth0_jwt.E011", "'api'"),
+    ({"AUDIANCE": "typo"}, "auth0_jwt.E001", "AUDIENCE"),
+])
+def test_misconfiguration_names_the_setting_and_an_example(settings, options, check_id, names):
+    found = errors_for(settings, **options)
+    assert check_id in found, found
+    message = found[check_id]
+    assert message.level == checks.ERROR
+    option = next(iter(options))
+    assert f"AUTH0_JWT['{option}']" in message.msg or option in message.hint
+    assert names in message.hint
+
+
+def test_http_jwks_url_on_loopback_is_allowed(settings):
+    assert errors_for(settings, JWKS_URL="http://127.0.0.1:9999/jwks.json") == {}
+
+
+def test_warning_when_our_authentication_class_is_not_first(settings):
+    settings.AUTH0_JWT = VALID
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "rest_framework.authentication.BasicAuthentication",
+            "auth0_jwt.authentication.Auth0JWTAuthentication"],
+    }
+    found = {m.id: m for m in checks.run_checks()}
+    assert found["auth0_jwt.W001"].level == checks.WARNING
+
+
+def test_warning_when_the_exception_handler_is_not_ours(settings):
+    settings.AUTH0_JWT = VALID
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "EXCEPTION_HANDLER":
+                               "rest_framework.views.exception_handler"}
+    assert "auth0_jwt.W002" in {m.id for m in checks.run_checks()}
+
+
+def run_manage(*args, **env):
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("AUTH0_", "DJANGO_", "CORS_"))}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_manage_check_reports_missing_tenant_variables_without_traceback():
+    result = run_manage("check", DJANGO_DEBUG="true", AUTH0_DOMAIN="https://bad.example/")
+    assert result.returncode != 0
+    assert "AUTH0_DOMAIN=dev-abc123.us.auth0.com" in result.stderr
+    assert "AUTH0_AUDIENCE=https://api.example.com" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_wsgi_startup_refuses_to_serve_with_a_bad_configuration():
+    code = "import config.wsgi"
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("AUTH0_", "DJANGO_", "CORS_"))}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60,
+                            env={**base, "DJANGO_DEBUG": "false", "AUTH0_ISSUER": ISSUER})
+    assert result.returncode == 4
+    assert "the server will not start" in result.stderr
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert "AUTH0_AUDIENCE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_wsgi_startup_succeeds_with_the_documented_variables():
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("AUTH0_", "DJANGO_", "CORS_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi; print('ready')"], cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+        env={**base, "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 50,
+             "DJANGO_ALLOWED_HOSTS": "api.example.com", "AUTH0_DOMAIN": "dev-abc123.us.auth0.com",
+             "AUTH0_AUDIENCE": AUDIENCE})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ready"
