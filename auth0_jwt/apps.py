@@ -10,7 +10,18 @@ class Auth0JWTConfig(AppConfig):
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
 
+        register_schema_extensions()
+
         setting_changed.connect(reload_on_change, dispatch_uid="auth0_jwt.reload")
+
+
+def register_schema_extensions():
+    """drf-spectacular is optional: its extensions register when the module is imported."""
+    try:
+        import drf_spectacular  # noqa: F401
+    except ImportError:
+        return
+    from . import schema  # noqa: F401
 
 
 def reload_on_change(*, setting, **kwargs):

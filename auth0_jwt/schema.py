@@ -8,12 +8,14 @@ Imported only when drf-spectacular is installed.
 """
 import json
 
+from django.conf import settings
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import permissions, serializers
 
 from .authentication import Auth0JWTAuthentication
-from .permissions import ClaimCheck, ClaimEquals, ClaimIncludes, HasAnyScope, HasRequiredScopes, HasScope
+from .permissions import (ClaimCheck, ClaimEquals, ClaimIncludes, HasAnyScope,
+                          HasRequiredScopes, HasScope)
 
 SCHEME = "bearerAuth"
 
@@ -39,7 +41,7 @@ class SessionTokenScheme(OpenApiAuthenticationExtension):
     priority = 1
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
 
     def get_security_requirement(self, auto_schema):
         return None

@@ -1,11 +1,10 @@
 """Fixtures for the local issuer, the token page and the session-held token.
 
-Imported by the test modules that use them (``from tests.local_fixtures import ...``), so
-``conftest.py`` stays as it is.
+Imported into ``conftest.py``, so every test module can use them.
 """
 import pytest
 
-from auth0_jwt.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer
+from auth0_jwt.local_issuer import LOCAL_AUDIENCE, LocalIssuer
 
 
 @pytest.fixture(scope="session")
@@ -41,5 +40,3 @@ def local_token(local_issuer):
     return make
 
 
-__all__ = ["local_key_file", "local_settings", "local_issuer", "local_token", "LOCAL_ISSUER",
-           "LOCAL_AUDIENCE"]

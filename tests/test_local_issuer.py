@@ -9,7 +9,6 @@ from django.core.checks import run_checks
 from auth0_jwt.local_issuer import (LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer, LocalKeyError,
                                     load_or_create_key, public_jwk)
 from tests.keys import mint
-from tests.local_fixtures import local_issuer, local_key_file, local_settings, local_token  # noqa: F401
 
 
 def private(client, token):

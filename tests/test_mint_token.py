@@ -7,7 +7,6 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.local_fixtures import local_key_file, local_settings  # noqa: F401
 
 
 def mint_token(*args):

@@ -4,15 +4,13 @@ import time
 
 import pytest
 from django.test import Client
-
 from rest_framework.renderers import JSONRenderer
 
 from api.views import PrivateView
 from auth0_jwt import runtime
+from auth0_jwt.local_issuer import LOCAL_AUDIENCE
 from auth0_jwt.renderers import BrowsableAPIRenderer
 from tests.keys import mint
-from tests.local_fixtures import (LOCAL_AUDIENCE, local_issuer, local_key_file,  # noqa: F401
-                                  local_settings, local_token)
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 UNAUTHORIZED = {"error": "unauthorized", "message": "Authentication required"}
