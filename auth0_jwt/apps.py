@@ -25,7 +25,8 @@ def register_schema_extensions():
 
 
 def reload_on_change(*, setting, **kwargs):
-    if setting in ("AUTH0_JWT", "REST_FRAMEWORK"):
+    # DEBUG too: the local issuer's key is only ever trusted while DEBUG is on.
+    if setting in ("AUTH0_JWT", "REST_FRAMEWORK", "DEBUG"):
         from . import runtime
         from .settings import auth0_settings
 

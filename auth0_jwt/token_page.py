@@ -117,11 +117,11 @@ def safe_next(request):
 
 
 def page_context(request, problem, next_url):
-    token = session.held_token(request)
+    token = session.held_token(request)  # first: dropping it records why, shown just below
     return {
         "problem": problem,
-        "dropped": session.pop_drop_reason(request),
         "token": token,
+        "dropped": session.pop_drop_reason(request),
         "scopes": sorted(token.scopes) if token else [],
         "expires": (datetime.fromtimestamp(token.payload["exp"], timezone.utc)
                     if token else None),

@@ -29,7 +29,7 @@ def test_key_file_is_created_owner_only_and_reused(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["issuer-key.pem"]  # no temp file left
 
 
-def test_two_processes_creating_the_key_at_once_end_with_one_key(tmp_path):
+def test_two_starts_creating_the_key_at_once_end_with_one_key(tmp_path):
     path = tmp_path / "issuer-key.pem"
     barrier, keys = threading.Barrier(2), []
 
@@ -106,6 +106,13 @@ def test_local_issuer_with_debug_off_refuses_to_start_and_rejects_local_tokens(
     assert response.json() == {
         "error": "invalid_token",
         "message": "Token signing key is not trusted: no issuer is configured"}
+
+
+def test_switching_debug_off_drops_the_local_key_at_once(local_settings, client, local_token):
+    token = local_token()
+    assert private(client, token).status_code == 200  # the verifier is built and cached
+    local_settings.DEBUG = False
+    assert private(client, token).status_code == 401
 
 
 def test_no_tenant_with_debug_off_names_auth0_domain_and_rejects_local_tokens(

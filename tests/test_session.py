@@ -198,3 +198,11 @@ def test_session_token_without_the_middleware_is_a_configuration_error(local_set
     [message] = [m for m in run_checks() if m.id == "auth0_jwt.E015"]
     assert message.msg == ("AUTH0_JWT['SESSION_TOKEN'] needs "
                            "django.middleware.csrf.CsrfViewMiddleware in MIDDLEWARE.")
+
+
+def test_token_page_says_why_the_held_token_was_dropped(browser, local_token):
+    paste(browser, local_token(expires_in=60))
+    runtime.get_verifier().clock = lambda: time.time() + 120
+    page = browser.get("/auth/token").content.decode()
+    assert "Your previous token was dropped: Token expired." in page
+    assert 'id="token-held"' not in page
