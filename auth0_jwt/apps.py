@@ -26,7 +26,7 @@ def register_schema_extensions():
 
 def reload_on_change(*, setting, **kwargs):
     # DEBUG too: the local issuer's key is only ever trusted while DEBUG is on.
-    if setting in ("AUTH0_JWT", "REST_FRAMEWORK", "DEBUG"):
+    if setting in ("AUTH0_JWT", "REST_FRAMEWORK", "CACHES", "SECRET_KEY", "DEBUG"):
         from . import runtime
         from .settings import auth0_settings
 

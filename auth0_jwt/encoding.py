@@ -48,3 +48,8 @@ def _no_duplicates(pairs):
 
 def _no_constants(name):
     raise ValueError(f"{name} is not JSON")
+
+
+def b64url_encode(data):
+    """Unpadded base64url of ``data`` (bytes), as JOSE writes it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

@@ -1,31 +1,53 @@
-"""The process-wide verifier and JWKS client, built lazily from the settings.
+"""The process-wide verifiers, JWKS client and DPoP state, built lazily from the settings.
 
-Built on first use (never at import), once per process, and dropped when ``AUTH0_JWT``
-changes (``apps.py`` connects ``reset`` to ``setting_changed``).
+Built on first use (never at import), once per process, and dropped when ``AUTH0_JWT`` or
+``CACHES`` change (``apps.py`` connects ``reset`` to ``setting_changed``). State that must be
+shared by every worker and host (DPoP replay store, optionally the JWKS document) lives in
+Django's cache framework: Redis when ``CACHES`` points there.
 """
+import hashlib
 import threading
 
 from django.conf import settings
+from django.core.cache import caches
+from django.utils.crypto import salted_hmac
 
+from .dpop import ProofVerifier
 from .jwks import JWKSClient
 from .local_issuer import LocalIssuer, NoTrustedIssuer
+from .nonces import NonceSource
+from .replay import CacheReplayStore, InProcessReplayStore
 from .settings import auth0_settings
+from .shared_cache import CacheEntry
 from .verification import TokenVerifier
 
-_lock = threading.Lock()
-_verifier = None
+_lock = threading.RLock()  # build_proof_verifier calls get_nonces
+_state = {}
+
+
+def _get(name, build):
+    value = _state.get(name)
+    if value is None:
+        with _lock:
+            if name not in _state:
+                _state[name] = build(auth0_settings)
+            value = _state[name]
+    return value
 
 
 def get_verifier():
     """Return the shared ``TokenVerifier``, building it and its JWKS client on first call."""
-    global _verifier
-    verifier = _verifier
-    if verifier is None:
-        with _lock:
-            if _verifier is None:
-                _verifier = build_verifier(auth0_settings)
-            verifier = _verifier
-    return verifier
+    return _get("verifier", build_verifier)
+
+
+def get_proof_verifier():
+    """Return the shared DPoP ``ProofVerifier`` (with its replay store) on first call."""
+    return _get("proof_verifier", build_proof_verifier)
+
+
+def get_nonces():
+    """The ``NonceSource`` when ``DPOP_NONCE_LIFETIME`` is set, else None."""
+    return _get("nonces", build_nonces) or None
 
 
 def build_verifier(config):
@@ -56,6 +78,7 @@ def build_key_source(config):
         max_bytes=config.JWKS_MAX_BYTES,
         cache_lifetime=config.JWKS_CACHE_LIFETIME,
         cooldown=config.JWKS_REFETCH_COOLDOWN,
+        shared_store=build_jwks_store(config),
     )
 
 
@@ -64,8 +87,50 @@ def get_local_issuer(config):
     return LocalIssuer(config.LOCAL_ISSUER_KEY_FILE)
 
 
+def build_jwks_store(config):
+    alias = config.JWKS_SHARED_CACHE
+    if alias is None:
+        return None
+    url_hash = hashlib.sha256((config.jwks_url or "").encode("utf-8")).hexdigest()[:32]
+    return CacheEntry(AliasCache(alias), f"auth0_jwt:jwks:{url_hash}")
+
+
+def build_proof_verifier(config):
+    return ProofVerifier(
+        algorithms=config.DPOP_ALGORITHMS,
+        replay_store=build_replay_store(config),
+        iat_window=config.DPOP_IAT_WINDOW,
+        iat_leeway=config.DPOP_IAT_LEEWAY,
+        nonces=get_nonces(),
+    )
+
+
+def build_replay_store(config):
+    alias = config.DPOP_REPLAY_CACHE
+    if alias is None:
+        return InProcessReplayStore()
+    return CacheReplayStore(AliasCache(alias))
+
+
+def build_nonces(config):
+    if config.DPOP_NONCE_LIFETIME is None:
+        return False  # cached "off" (None would mean "not built yet")
+    # Derived from SECRET_KEY, so every worker and host of the API issues and accepts the same.
+    secret = salted_hmac("auth0_jwt.dpop-nonce", "nonce-key", algorithm="sha256").digest()
+    return NonceSource(secret, lifetime=config.DPOP_NONCE_LIFETIME)
+
+
+class AliasCache:
+    """Django's cache ``alias``, looked up on each use (Django keeps cache objects per thread)."""
+
+    def __init__(self, alias):
+        self.alias = alias
+
+    def __getattr__(self, name):
+        return getattr(caches[self.alias], name)
+
+
 def reset():
-    """Forget the verifier (and its cached keys); the next request builds a new one."""
-    global _verifier
+    """Forget the verifiers (and their cached keys); the next request builds new ones."""
     with _lock:
-        _verifier = None
+        _state.clear()

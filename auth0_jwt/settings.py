@@ -37,6 +37,15 @@ DEFAULTS = {
     "SESSION_TOKEN": False,
     # Responses
     "REALM": "api",
+    # DPoP sender-constrained tokens (RFC 9449)
+    "DPOP_MODE": "off",  # "off": Bearer only | "allowed": Bearer and DPoP | "required": DPoP only
+    "DPOP_ALGORITHMS": ["ES256", "PS256", "RS256"],  # proof algorithms, sent in the challenge
+    "DPOP_IAT_WINDOW": 60,  # seconds a proof stays acceptable after its "iat"
+    "DPOP_IAT_LEEWAY": 5,  # seconds of client clock skew allowed, both directions
+    "DPOP_NONCE_LIFETIME": None,  # seconds; a number turns server nonces on (use_dpop_nonce)
+    "DPOP_REPLAY_CACHE": "default",  # Django cache alias for seen proof "jti"s; None: in-process
+    # Shared state across workers and hosts
+    "JWKS_SHARED_CACHE": None,  # Django cache alias holding the fetched JWKS; None: per process
 }
 
 

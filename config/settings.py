@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -90,6 +91,17 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
+# Shared state (DPoP replay store, JWKS document): in-process by default; set CACHE_URL to a
+# Redis URL (Django's built-in RedisCache) so that every worker and host shares it.
+CACHE_URL = env.str("CACHE_URL", default="").strip()
+CACHES = {"default": env.cache_url_config(CACHE_URL) if CACHE_URL else {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "auth0-jwt"}}
+if CACHES["default"].get("BACKEND") == "django.core.cache.backends.redis.RedisCache":
+    # Bounded waits: a Redis outage becomes a prompt 503, not a hung worker.
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 1)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1)
+
 AUTH0_DOMAIN = env.str("AUTH0_DOMAIN", default="").strip() or None
 AUTH0_ISSUER = env.str("AUTH0_ISSUER", default="").strip() or None
 
@@ -111,6 +123,13 @@ AUTH0_JWT = {
     "JWKS_TIMEOUT": env_number("AUTH0_JWKS_TIMEOUT", 5.0),
     "JWKS_CACHE_LIFETIME": env_number("AUTH0_JWKS_CACHE_LIFETIME", 600),
     "JWKS_REFETCH_COOLDOWN": env_number("AUTH0_JWKS_REFETCH_COOLDOWN", 30),
+    # With a shared cache configured, workers share one JWKS download.
+    "JWKS_SHARED_CACHE": "default" if CACHE_URL else None,
+    "DPOP_MODE": env.str("AUTH0_DPOP_MODE", default="off").strip().lower(),
+    "DPOP_ALGORITHMS": env.list("AUTH0_DPOP_ALGORITHMS", default=["ES256", "PS256", "RS256"]),
+    "DPOP_IAT_WINDOW": env_number("AUTH0_DPOP_IAT_WINDOW", 60),
+    "DPOP_IAT_LEEWAY": env_number("AUTH0_DPOP_IAT_LEEWAY", 5),
+    "DPOP_NONCE_LIFETIME": env_number("AUTH0_DPOP_NONCE_LIFETIME", None),
 }
 
 BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)
@@ -148,8 +167,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After"]
-# django-cors-headers' default allowed request headers include Authorization.
+CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After", "DPoP-Nonce"]
+# django-cors-headers' default allowed request headers include Authorization; add DPoP.
+CORS_ALLOW_HEADERS = (*default_headers, "dpop")
 
 LOGGING = {
     "version": 1,

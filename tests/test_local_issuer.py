@@ -59,7 +59,7 @@ def test_unusable_key_file_stops_startup_with_its_name(local_settings, tmp_path)
     os.write(fd, b"not a key")
     os.close(fd)
     local_settings.AUTH0_JWT = {**local_settings.AUTH0_JWT, "LOCAL_ISSUER_KEY_FILE": str(path)}
-    [message] = [m for m in run_checks() if m.id == "auth0_jwt.E014"]
+    [message] = [m for m in run_checks() if m.id == "auth0_jwt.E018"]
     assert str(path) in message.msg and "is not a PEM RSA private key" in message.msg
 
 
@@ -97,7 +97,7 @@ def test_token_with_an_unknown_kid_is_401(local_settings, client, signing_key):
 def test_local_issuer_with_debug_off_refuses_to_start_and_rejects_local_tokens(
         local_settings, client, local_token):
     local_settings.DEBUG = False
-    [message] = [m for m in run_checks() if m.id == "auth0_jwt.E012"]
+    [message] = [m for m in run_checks() if m.id == "auth0_jwt.E016"]
     assert message.msg == ("AUTH0_JWT['LOCAL_ISSUER'] is on but DEBUG is off: the local issuer "
                            "is for development only; set a tenant instead.")
     assert message.hint == "Example: AUTH0_DOMAIN=dev-abc123.us.auth0.com"
@@ -130,7 +130,7 @@ def test_no_tenant_with_debug_off_names_auth0_domain_and_rejects_local_tokens(
 
 def test_local_issuer_beside_a_tenant_is_a_configuration_error(local_settings):
     local_settings.AUTH0_JWT = {**local_settings.AUTH0_JWT, "DOMAIN": "dev-abc123.us.auth0.com"}
-    assert "auth0_jwt.E013" in check_ids("auth0_jwt.")
+    assert "auth0_jwt.E017" in check_ids("auth0_jwt.")
 
 
 def test_setting_a_tenant_removes_the_local_issuer(local_settings, client, local_token,

@@ -195,7 +195,7 @@ def test_session_token_without_the_middleware_is_a_configuration_error(local_set
     from django.core.checks import run_checks
 
     local_settings.MIDDLEWARE = [m for m in local_settings.MIDDLEWARE if "csrf" not in m]
-    [message] = [m for m in run_checks() if m.id == "auth0_jwt.E015"]
+    [message] = [m for m in run_checks() if m.id == "auth0_jwt.E019"]
     assert message.msg == ("AUTH0_JWT['SESSION_TOKEN'] needs "
                            "django.middleware.csrf.CsrfViewMiddleware in MIDDLEWARE.")
 
