@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test check check-deploy clean
+.PHONY: install run serve token test check check-deploy clean
 
 install: $(VENV)/.installed
 
@@ -16,7 +16,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
+# With no AUTH0_DOMAIN (no .env needed), DEBUG on means the built-in local issuer: print curl
+# lines with fresh tokens, then serve.
 run: install
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py curl_examples --url http://$(HOST):$(PORT)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production: collect the browsable API's static files, then gunicorn (config/gunicorn.conf.py
@@ -24,6 +27,10 @@ run: install
 serve: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+# A local-issuer token: make token ARGS='--scope read:messages --claim org_id=org_123'
+token: install
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py mint_token $(ARGS)
 
 test: install
 	$(PY) -m pytest

@@ -10,11 +10,13 @@ import logging
 import threading
 import time
 
+from django.conf import settings
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
 
 from .dpop import ProofVerifier
 from .jwks import JWKSClient
+from .local_issuer import LocalIssuer, NoTrustedIssuer
 from .nonces import NonceSource
 from .replay import CacheReplayStore, InProcessReplayStore
 from .settings import auth0_settings
@@ -52,7 +54,27 @@ def get_nonces():
 
 
 def build_verifier(config):
-    jwks_client = JWKSClient(
+    """A ``TokenVerifier`` for the tenant, or for the local issuer; the checks are the same."""
+    return TokenVerifier(
+        issuer=config.issuer,
+        audiences=config.audiences,
+        key_source=build_key_source(config),
+        algorithms=config.ALGORITHMS,
+        leeway=config.LEEWAY,
+        max_age=config.MAX_TOKEN_AGE,
+        strict_rfc9068=config.STRICT_RFC9068,
+        max_length=config.MAX_TOKEN_LENGTH,
+    )
+
+
+def build_key_source(config):
+    """The tenant's JWKS client, or the local issuer's key (only ever with ``DEBUG`` on)."""
+    if config.uses_local_issuer:
+        # Fail closed even if system checks were skipped: no local key without DEBUG.
+        return get_local_issuer(config) if settings.DEBUG else NoTrustedIssuer()
+    if config.issuer is None:
+        return NoTrustedIssuer()
+    return JWKSClient(
         config.jwks_url,
         algorithms=config.ALGORITHMS,
         timeout=config.JWKS_TIMEOUT,
@@ -61,16 +83,11 @@ def build_verifier(config):
         cooldown=config.JWKS_REFETCH_COOLDOWN,
         shared_store=build_jwks_store(config),
     )
-    return TokenVerifier(
-        issuer=config.issuer,
-        audiences=config.audiences,
-        key_source=jwks_client,
-        algorithms=config.ALGORITHMS,
-        leeway=config.LEEWAY,
-        max_age=config.MAX_TOKEN_AGE,
-        strict_rfc9068=config.STRICT_RFC9068,
-        max_length=config.MAX_TOKEN_LENGTH,
-    )
+
+
+def get_local_issuer(config):
+    """The local issuer for ``LOCAL_ISSUER_KEY_FILE`` (the key is read on first use)."""
+    return LocalIssuer(config.LOCAL_ISSUER_KEY_FILE)
 
 
 def build_jwks_store(config):

@@ -5,6 +5,8 @@ dropped when Django's ``setting_changed`` signal names ``AUTH0_JWT`` (see ``apps
 """
 from django.conf import settings
 
+from .local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER
+
 SETTINGS_NAME = "AUTH0_JWT"
 
 DEFAULTS = {
@@ -13,6 +15,9 @@ DEFAULTS = {
     "ISSUER": None,  # exact "iss" value; default "https://DOMAIN/"
     "AUDIENCE": None,  # API identifier, or a list of them
     "JWKS_URL": None,  # default "<ISSUER>.well-known/jwks.json"
+    # Local issuer (development only, needs DEBUG): a generated key instead of a tenant
+    "LOCAL_ISSUER": False,  # trust the local issuer; exclusive with DOMAIN / ISSUER
+    "LOCAL_ISSUER_KEY_FILE": ".local/issuer-key.pem",  # created with mode 0600 on first use
     # Verification
     "ALGORITHMS": ["RS256"],  # allowlist; never taken from the token
     "LEEWAY": 0,  # seconds of clock skew allowed on exp / nbf / iat
@@ -29,6 +34,8 @@ DEFAULTS = {
     # Where tokens are read (RFC 6750 section 2)
     "ALLOW_QUERY_TOKEN": False,  # ?access_token=... (discouraged by RFC 6750 and OAuth 2.1)
     "ALLOW_FORM_TOKEN": False,  # access_token in a form-encoded body
+    # Browsable API: a pasted token kept in the session (ambient credential, CSRF-checked)
+    "SESSION_TOKEN": False,
     # Responses
     "REALM": "api",
     # DPoP sender-constrained tokens (RFC 9449)
@@ -68,13 +75,23 @@ class Auth0JWTSettings:
 
     @property
     def issuer(self):
-        """The exact ``iss`` value accepted: ``ISSUER``, else ``https://DOMAIN/``."""
+        """The exact ``iss`` value accepted: ``ISSUER``, else ``https://DOMAIN/``, else the
+        local issuer's when ``LOCAL_ISSUER`` is on."""
         if self.ISSUER:
             return self.ISSUER
-        return f"https://{self.DOMAIN}/" if self.DOMAIN else None
+        if self.DOMAIN:
+            return f"https://{self.DOMAIN}/"
+        return LOCAL_ISSUER if self.uses_local_issuer else None
+
+    @property
+    def uses_local_issuer(self):
+        """``LOCAL_ISSUER`` is on and no tenant is configured (a check flags both set)."""
+        return self.LOCAL_ISSUER is True and not self.DOMAIN and not self.ISSUER
 
     @property
     def jwks_url(self):
+        if self.uses_local_issuer:
+            return None  # keys come from the local key file, never from the network
         if self.JWKS_URL:
             return self.JWKS_URL
         issuer = self.issuer
@@ -84,6 +101,8 @@ class Auth0JWTSettings:
     def audiences(self):
         """``AUDIENCE`` as a tuple of non-empty strings (a comma-separated string is split)."""
         audience = self.AUDIENCE
+        if not audience and self.uses_local_issuer:
+            return (LOCAL_AUDIENCE,)
         if isinstance(audience, str):
             audience = audience.split(",")
         return tuple(a.strip() for a in audience or () if isinstance(a, str) and a.strip())

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from here, not from a CDN
     "auth0_jwt",
     "api",
     "config.apps.ProjectConfig",
@@ -60,13 +62,19 @@ MIDDLEWARE = [
     # served by the app itself under gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Bearer tokens are not sent by browsers on their own, so CSRF cannot forge them, and
-    # DRF's views are CSRF-exempt; kept (check --deploy) for any cookie-based view added later.
+    # For the token page and the browsable API's session-held token (auth0_jwt/session.py);
+    # API views are CSRF-exempt as always, the session class enforces CSRF itself.
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "auth0_jwt.views.csrf_failure"
+
+# No database: the session (only ever a pasted token) lives in a signed, HttpOnly cookie.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -112,9 +120,6 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 SECURE_HSTS_SECONDS = env_number("DJANGO_SECURE_HSTS_SECONDS", 0, int)  # checked: config.E006
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
-# The API sets no cookie; should one appear (the browsable API's login), only over https.
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
 
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -132,10 +137,20 @@ if CACHES["default"].get("BACKEND") == "django.core.cache.backends.redis.RedisCa
     CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 1)
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1)
 
+AUTH0_DOMAIN = env.str("AUTH0_DOMAIN", default="").strip() or None
+AUTH0_ISSUER = env.str("AUTH0_ISSUER", default="").strip() or None
+
 AUTH0_JWT = {
-    "DOMAIN": env.str("AUTH0_DOMAIN", default="").strip() or None,
+    "DOMAIN": AUTH0_DOMAIN,
     "AUDIENCE": env.list("AUTH0_AUDIENCE", default=[]),
-    "ISSUER": env.str("AUTH0_ISSUER", default="").strip() or None,
+    "ISSUER": AUTH0_ISSUER,
+    # No tenant and DEBUG on: the built-in local issuer (README "Run it with no Auth0 tenant").
+    # With DEBUG off it stays off, and the missing AUTH0_DOMAIN stops startup.
+    "LOCAL_ISSUER": DEBUG and not AUTH0_DOMAIN and not AUTH0_ISSUER,
+    "LOCAL_ISSUER_KEY_FILE": env.str("AUTH0_LOCAL_ISSUER_KEY_FILE", default="")
+    or str(BASE_DIR / ".local" / "issuer-key.pem"),
+    # A token pasted on /auth/token drives the browsable API (session cookie, CSRF-checked).
+    "SESSION_TOKEN": env.bool("AUTH0_SESSION_TOKEN", default=DEBUG),
     "JWKS_URL": env.str("AUTH0_JWKS_URL", default="").strip() or None,
     "LEEWAY": env_number("AUTH0_LEEWAY", 0),
     "MAX_TOKEN_AGE": env_number("AUTH0_MAX_TOKEN_AGE", None),
@@ -159,12 +174,34 @@ BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)
 
 REST_FRAMEWORK = {
     # Auth0JWTAuthentication first: DRF takes the 401 challenge from the first class.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["auth0_jwt.authentication.Auth0JWTAuthentication"],
+    # SessionTokenAuthentication: a token pasted on /auth/token, when no header is sent.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["auth0_jwt.authentication.Auth0JWTAuthentication",
+                                       "auth0_jwt.session.SessionTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "auth0_jwt.handlers.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + (["rest_framework.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
+    + (["auth0_jwt.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "auth0_jwt.schema.AutoSchema",
+}
+
+# OpenAPI schema at /api/schema, Swagger UI at /api/docs ("Authorize" takes a pasted token).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Auth0 DRF quickstart API",
+    "DESCRIPTION": "The routes of Auth0's API quickstart, protected by Auth0 access tokens. "
+                   "Every error has the body {\"error\", \"message\"} (plus "
+                   "\"required_scopes\" for insufficient_scope).",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],  # the docs are public: a bad token must not hide them
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "AUTHENTICATION_WHITELIST": ["auth0_jwt.authentication.Auth0JWTAuthentication"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "api.schema.strip_optional_slash"],
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

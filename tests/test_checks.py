@@ -40,7 +40,7 @@ def test_valid_settings_have_no_errors(settings):
     ({"STRICT_RFC9068": "yes"}, "auth0_jwt.E010", "False"),
     ({"REALM": 'a"b'}, "auth0_jwt.E011", "'api'"),
     ({"JWKS_WARMUP": "yes"}, "auth0_jwt.E010", "False"),
-    ({"CLIENT_IP_HEADER": "X Forwarded For"}, "auth0_jwt.E016", "'X-Forwarded-For'"),
+    ({"CLIENT_IP_HEADER": "X Forwarded For"}, "auth0_jwt.E020", "'X-Forwarded-For'"),
     ({"AUDIANCE": "typo"}, "auth0_jwt.E001", "AUDIENCE"),
 ])
 def test_misconfiguration_names_the_setting_and_an_example(settings, options, check_id, names):
