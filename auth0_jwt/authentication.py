@@ -5,8 +5,9 @@ import re
 
 from django.core.exceptions import DisallowedHost
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import APIException
 
-from . import dpop, errors, exceptions
+from . import audit, dpop, errors, exceptions
 from .challenges import www_authenticate
 from .runtime import get_nonces, get_proof_verifier, get_verifier
 from .settings import auth0_settings
@@ -54,7 +55,11 @@ class Auth0JWTAuthentication(BaseAuthentication):
         self.check_scheme_allowed(raw_token)
         proof = self.get_dpop_proof(request, raw_token)
         token = self.get_validated_token(raw_token)
-        self.check_sender_constraint(request, raw_token, token, proof)
+        try:
+            self.check_sender_constraint(request, raw_token, token, proof)
+        except APIException as exc:
+            exc.log_context = audit.verified_context(token)  # for the security log
+            raise
         return self.get_user(token), token
 
     def authenticate_header(self, request):
@@ -128,18 +133,24 @@ class Auth0JWTAuthentication(BaseAuthentication):
         return proof
 
     def get_validated_token(self, raw_token):
+        """The ``VerifiedToken``; a failure is raised with ``log_context`` (reason, kid, sub)
+        for the security log (``audit.py``)."""
         try:
             return get_verifier().verify(raw_token)
-        except errors.TokenError as exc:
-            raise exceptions.InvalidToken(exc.message, scheme=scheme_of(raw_token)) from exc
-        except errors.SigningKeysUnavailable as exc:
-            raise exceptions.SigningKeysUnavailable(
-                exc.message, retry_after=auth0_settings.JWKS_RETRY_AFTER) from exc
         except Exception as exc:
-            # Fail closed: a verifier bug on crafted input is a rejected token, never a 200.
-            logger.error("Token verification raised %s", type(exc).__name__, exc_info=exc)
-            raise exceptions.InvalidToken("Token could not be verified",
-                                          scheme=scheme_of(raw_token)) from exc
+            failure = self.as_api_exception(exc, scheme_of(raw_token))
+            failure.log_context = audit.token_context(raw_token, exc)
+            raise failure from exc
+
+    def as_api_exception(self, exc, scheme):
+        if isinstance(exc, errors.TokenError):
+            return exceptions.InvalidToken(exc.message, scheme=scheme)
+        if isinstance(exc, errors.SigningKeysUnavailable):
+            return exceptions.SigningKeysUnavailable(
+                exc.message, retry_after=auth0_settings.JWKS_RETRY_AFTER)
+        # Fail closed: a verifier bug on crafted input is a rejected token, never a 200.
+        logger.error("Token verification raised %s", type(exc).__name__, exc_info=exc)
+        return exceptions.InvalidToken("Token could not be verified", scheme=scheme)
 
     def check_sender_constraint(self, request, raw_token, token, proof):
         """RFC 9449 section 7: a DPoP token needs its proof; a DPoP-bound token needs DPoP."""

@@ -6,17 +6,21 @@ before gunicorn serves, so a bad setting never surfaces as a traceback on the fi
 import ipaddress
 import re
 from numbers import Real
+from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .jwks import RSA_ALGORITHMS
+from .local_issuer import LocalKeyError, load_or_create_key
 from .proof_keys import SUPPORTED_ALGORITHMS as DPOP_SUPPORTED_ALGORITHMS
 from .settings import DEFAULTS, SETTINGS_NAME, auth0_settings
 
 AUTHENTICATION_CLASS = "auth0_jwt.authentication.Auth0JWTAuthentication"
 EXCEPTION_HANDLER = "auth0_jwt.handlers.exception_handler"
+SESSION_MIDDLEWARE = ("django.contrib.sessions.middleware.SessionMiddleware",
+                      "django.middleware.csrf.CsrfViewMiddleware")
 DOMAIN_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
 # Each numeric option: (minimum, allow None, example).
 NUMBERS = {
@@ -38,7 +42,11 @@ CACHE_OPTIONS = ("DPOP_REPLAY_CACHE", "JWKS_SHARED_CACHE")
 PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
 # DummyCache.add() always answers "added": every replay would pass.
 USELESS_CACHES = ("django.core.cache.backends.dummy.DummyCache",)
-BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN")
+BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN", "JWKS_WARMUP",
+            "LOCAL_ISSUER", "SESSION_TOKEN")
+# RFC 7230 section 3.2.6: a header field name is a token.
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+TENANT_EXAMPLE = "AUTH0_DOMAIN=dev-abc123.us.auth0.com"
 
 
 def name(option):
@@ -61,19 +69,22 @@ def check_settings(app_configs=None, **kwargs):
     problems = [error(option, "is not a known setting", f"one of {', '.join(DEFAULTS)}", 1)
                 for option in unknown]
     return (problems + check_tenant() + check_algorithms() + check_numbers()
-            + check_booleans() + check_realm() + check_dpop() + check_cache_aliases())
+            + check_booleans() + check_realm() + check_dpop() + check_cache_aliases()
+            + check_client_ip_header() + check_session_token())
 
 
 def check_tenant():
     config = auth0_settings
+    if config.LOCAL_ISSUER is True:
+        return check_local_issuer(config)
     problems = []
     if config.DOMAIN is not None and not (isinstance(config.DOMAIN, str)
                                           and DOMAIN_PATTERN.fullmatch(config.DOMAIN)):
         problems.append(error("DOMAIN", "must be a bare host name, without scheme or path",
                               "AUTH0_DOMAIN=dev-abc123.us.auth0.com", 2))
     elif not config.DOMAIN and not config.ISSUER:
-        problems.append(error("DOMAIN", "is not set (nor ISSUER), so no token can be trusted",
-                              "AUTH0_DOMAIN=dev-abc123.us.auth0.com", 3))
+        problems.append(error("DOMAIN", "is not set (nor ISSUER), so no token can be trusted "
+                              "(the local issuer only runs with DEBUG on)", TENANT_EXAMPLE, 3))
     if config.ISSUER is not None and not _is_http_url(config.ISSUER):
         problems.append(error("ISSUER", "must be the exact 'iss' URL of the tenant",
                               "AUTH0_ISSUER=https://login.example.com/", 4))
@@ -82,6 +93,37 @@ def check_tenant():
                               "AUTH0_AUDIENCE=https://api.example.com", 5))
     problems += check_jwks_url(config)
     return problems
+
+
+def check_local_issuer(config):
+    """The local issuer: development only, never beside a tenant, with a usable key file."""
+    if not settings.DEBUG:
+        return [error("LOCAL_ISSUER", "is on but DEBUG is off: the local issuer is for "
+                      "development only; set a tenant instead", TENANT_EXAMPLE, 16)]
+    if config.DOMAIN or config.ISSUER:
+        return [error("LOCAL_ISSUER", "is on while DOMAIN or ISSUER names a tenant; "
+                      "use one or the other", "LOCAL_ISSUER = False with "
+                      + TENANT_EXAMPLE, 17)]
+    if config.AUDIENCE is not None and not _is_audience_setting(config.AUDIENCE):
+        return [error("AUDIENCE", "must be a string or a list of strings",
+                      "AUTH0_AUDIENCE=https://api.example.com", 5)]
+    return check_local_key()
+
+
+def check_local_key():
+    """Create or read the key now, so a bad key file stops startup, not the first request."""
+    path = auth0_settings.LOCAL_ISSUER_KEY_FILE
+    if not isinstance(path, (str, PurePath)) or not str(path):
+        return [error("LOCAL_ISSUER_KEY_FILE", "must be a file path", "'.local/issuer-key.pem'",
+                      14)]
+    try:
+        load_or_create_key(path)
+    except (OSError, LocalKeyError) as exc:
+        reason = str(exc) if isinstance(exc, LocalKeyError) else (
+            f"{path} cannot be read or created ({exc.strerror or type(exc).__name__})")
+        message = f"is unusable: {reason.rstrip('.')}"
+        return [error("LOCAL_ISSUER_KEY_FILE", message, "'.local/issuer-key.pem'", 18)]
+    return []
 
 
 def check_jwks_url(config):
@@ -169,6 +211,25 @@ def check_replay_store(caches):
                  "hosts, point the cache at Redis: CACHE_URL=redis://127.0.0.1:6379/0",
             obj=SETTINGS_NAME, id="auth0_jwt.W003")]
     return []
+
+
+def check_client_ip_header():
+    header = auth0_settings.CLIENT_IP_HEADER
+    if header is None or (isinstance(header, str) and HEADER_NAME.fullmatch(header)):
+        return []
+    return [error("CLIENT_IP_HEADER", "must be an HTTP header name or None",
+                  "'X-Forwarded-For'", 20)]
+
+
+def check_session_token():
+    """The session-held token needs sessions and CSRF protection for the token page."""
+    if auth0_settings.SESSION_TOKEN is not True:
+        return []
+    missing = [m for m in SESSION_MIDDLEWARE if m not in getattr(settings, "MIDDLEWARE", [])]
+    if not missing:
+        return []
+    return [error("SESSION_TOKEN", f"needs {' and '.join(missing)} in MIDDLEWARE",
+                  f"MIDDLEWARE = [..., {', '.join(repr(m) for m in SESSION_MIDDLEWARE)}]", 19)]
 
 
 @register(Tags.security)

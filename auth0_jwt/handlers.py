@@ -10,7 +10,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from . import exceptions
+from . import audit, exceptions
 from .challenges import www_authenticate
 from .settings import auth0_settings
 
@@ -31,6 +31,7 @@ ERROR_CODES = (
 def exception_handler(exc, context):
     """Render ``exc`` in the one error shape; unexpected errors become a logged 500."""
     exc = as_api_exception(exc)
+    audit.log_refusal(exc, context.get("request"))
     body, headers = describe(exc, presented_scheme(context))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)

@@ -6,19 +6,24 @@ shared by every worker and host (DPoP replay store, optionally the JWKS document
 Django's cache framework: Redis when ``CACHES`` points there.
 """
 import hashlib
+import logging
 import threading
+import time
 
+from django.conf import settings
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
 
 from .dpop import ProofVerifier
 from .jwks import JWKSClient
+from .local_issuer import LocalIssuer, NoTrustedIssuer
 from .nonces import NonceSource
 from .replay import CacheReplayStore, InProcessReplayStore
 from .settings import auth0_settings
 from .shared_cache import CacheEntry
 from .verification import TokenVerifier
 
+logger = logging.getLogger("auth0_jwt.jwks")
 _lock = threading.RLock()  # build_proof_verifier calls get_nonces
 _state = {}
 
@@ -49,7 +54,27 @@ def get_nonces():
 
 
 def build_verifier(config):
-    jwks_client = JWKSClient(
+    """A ``TokenVerifier`` for the tenant, or for the local issuer; the checks are the same."""
+    return TokenVerifier(
+        issuer=config.issuer,
+        audiences=config.audiences,
+        key_source=build_key_source(config),
+        algorithms=config.ALGORITHMS,
+        leeway=config.LEEWAY,
+        max_age=config.MAX_TOKEN_AGE,
+        strict_rfc9068=config.STRICT_RFC9068,
+        max_length=config.MAX_TOKEN_LENGTH,
+    )
+
+
+def build_key_source(config):
+    """The tenant's JWKS client, or the local issuer's key (only ever with ``DEBUG`` on)."""
+    if config.uses_local_issuer:
+        # Fail closed even if system checks were skipped: no local key without DEBUG.
+        return get_local_issuer(config) if settings.DEBUG else NoTrustedIssuer()
+    if config.issuer is None:
+        return NoTrustedIssuer()
+    return JWKSClient(
         config.jwks_url,
         algorithms=config.ALGORITHMS,
         timeout=config.JWKS_TIMEOUT,
@@ -58,16 +83,11 @@ def build_verifier(config):
         cooldown=config.JWKS_REFETCH_COOLDOWN,
         shared_store=build_jwks_store(config),
     )
-    return TokenVerifier(
-        issuer=config.issuer,
-        audiences=config.audiences,
-        key_source=jwks_client,
-        algorithms=config.ALGORITHMS,
-        leeway=config.LEEWAY,
-        max_age=config.MAX_TOKEN_AGE,
-        strict_rfc9068=config.STRICT_RFC9068,
-        max_length=config.MAX_TOKEN_LENGTH,
-    )
+
+
+def get_local_issuer(config):
+    """The local issuer for ``LOCAL_ISSUER_KEY_FILE`` (the key is read on first use)."""
+    return LocalIssuer(config.LOCAL_ISSUER_KEY_FILE)
 
 
 def build_jwks_store(config):
@@ -117,3 +137,44 @@ def reset():
     """Forget the verifiers (and their cached keys); the next request builds new ones."""
     with _lock:
         _state.clear()
+
+
+def warm_up(force=False):
+    """Fetch the signing keys now, when ``JWKS_WARMUP`` is on (or ``force``); never raises.
+
+    Meant for a server hook that runs once per worker before it serves (gunicorn's
+    ``post_worker_init``), so the first request does not wait for the JWKS. A tenant that
+    cannot be reached is logged and the worker serves anyway: requests fetch on demand.
+    Returns True when signing keys are held afterwards.
+    """
+    if not (force or auth0_settings.JWKS_WARMUP):
+        return False
+    started = time.monotonic()
+    try:
+        client = get_verifier().key_source
+        client.refresh()
+        ready = client.has_keys()
+    except Exception as exc:  # a broken configuration must not stop the worker here either
+        logger.warning("JWKS warm-up failed: %s", type(exc).__name__,
+                       extra={"event": "jwks_warmup", "ready": False})
+        return False
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    if ready:
+        logger.info("JWKS warm-up done in %d ms", elapsed_ms,
+                    extra={"event": "jwks_warmup", "ready": True})
+    else:
+        logger.warning("JWKS warm-up found no signing key; serving anyway, keys are fetched "
+                       "on demand", extra={"event": "jwks_warmup", "ready": False})
+    return ready
+
+
+def signing_keys_available():
+    """True when the process holds signing keys, fetching them first if it holds none.
+
+    The fetch obeys the JWKS client's cooldown, so frequent readiness probes during an
+    outage do not turn into a request storm against the tenant.
+    """
+    client = get_verifier().key_source
+    if not client.has_keys():
+        client.refresh()
+    return client.has_keys()
