@@ -94,16 +94,19 @@ DATABASES = {}
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
-# `manage.py collectstatic` writes compressed copies and hashed names (cached forever by
-# browsers); config/checks.py refuses to serve the browsable API without it when DEBUG is off.
+# After `manage.py collectstatic` (make serve runs it), WhiteNoise serves compressed copies
+# under hashed names, cached for good by browsers. Without it (DEBUG, tests, a first boot),
+# files are served straight from the apps' static folders, so the browsable API and /api/docs
+# never fail for want of a collectstatic step.
+STATIC_COLLECTED = not DEBUG and (Path(STATIC_ROOT) / "staticfiles.json").is_file()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
-                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                    if STATIC_COLLECTED else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 
-# Without collectstatic WhiteNoise warns once per worker; it only matters for the browsable
-# API, and config/checks.py reports that case as an error that names the command.
+# Without collectstatic WhiteNoise warns that STATIC_ROOT is missing; the finders serve instead.
 warnings.filterwarnings("ignore", message=r"No directory at: ", category=UserWarning)
 
 # -- HTTPS and proxies (python manage.py check --deploy) ---------------------------------------
