@@ -98,13 +98,12 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles
 # under hashed names, cached for good by browsers. Without it (DEBUG, tests, a first boot),
 # files are served straight from the apps' static folders, so the browsable API and /api/docs
 # never fail for want of a collectstatic step.
-STATIC_COLLECTED = not DEBUG and (Path(STATIC_ROOT) / "staticfiles.json").is_file()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if STATIC_COLLECTED else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "config.storage.ManifestIfCollectedStorage"},
 }
-WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+WHITENOISE_USE_FINDERS = True
 
 # Without collectstatic WhiteNoise warns that STATIC_ROOT is missing; the finders serve instead.
 warnings.filterwarnings("ignore", message=r"No directory at: ", category=UserWarning)
