@@ -36,12 +36,6 @@ def check_production_settings(app_configs=None, **kwargs):
             "DJANGO_ALLOWED_HOSTS is not set (required when DJANGO_DEBUG is off).",
             hint="Example: DJANGO_ALLOWED_HOSTS=api.example.com", id="config.E002"))
     problems += check_hsts()
-    if settings.BROWSABLE_API and not static_files_collected():
-        problems.append(Error(
-            f"DJANGO_BROWSABLE_API is on but static files are not collected in "
-            f"{settings.STATIC_ROOT}, so its pages would fail.",
-            hint="Run: python manage.py collectstatic --noinput (make serve does), "
-                 "or set DJANGO_BROWSABLE_API=false", id="config.E003"))
     return problems
 
 
@@ -51,8 +45,3 @@ def check_hsts():
         return []
     return [Error("DJANGO_SECURE_HSTS_SECONDS must be a whole number of seconds.",
                   hint="Example: DJANGO_SECURE_HSTS_SECONDS=31536000", id="config.E006")]
-
-
-def static_files_collected():
-    """The manifest ``collectstatic`` writes for hashed names (WhiteNoise's storage)."""
-    return (Path(settings.STATIC_ROOT) / "staticfiles.json").is_file()

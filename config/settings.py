@@ -94,16 +94,18 @@ DATABASES = {}
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
-# `manage.py collectstatic` writes compressed copies and hashed names (cached forever by
-# browsers); config/checks.py refuses to serve the browsable API without it when DEBUG is off.
+# After `manage.py collectstatic` (make serve runs it), WhiteNoise serves compressed copies
+# under hashed names, cached for good by browsers. Without it (DEBUG, tests, a first boot),
+# files are served straight from the apps' static folders, so the browsable API and /api/docs
+# never fail for want of a collectstatic step.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
-                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+                    else "config.storage.ManifestIfCollectedStorage"},
 }
+WHITENOISE_USE_FINDERS = True
 
-# Without collectstatic WhiteNoise warns once per worker; it only matters for the browsable
-# API, and config/checks.py reports that case as an error that names the command.
+# Without collectstatic WhiteNoise warns that STATIC_ROOT is missing; the finders serve instead.
 warnings.filterwarnings("ignore", message=r"No directory at: ", category=UserWarning)
 
 # -- HTTPS and proxies (python manage.py check --deploy) ---------------------------------------
