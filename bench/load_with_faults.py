@@ -164,9 +164,9 @@ def start_gunicorn(port, jwks_url, cooldown, workers, log_path):
     env.pop("AUTH0_DOMAIN", None)
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
                "-b", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
-               # Room for the 16384-character token bound of AUTH0_JWT['MAX_TOKEN_LENGTH']
-               # (gunicorn's default header line limit is 8190 bytes).
-               "--limit-request-field_size", "20000", "config.wsgi"]
+               # As config/gunicorn.conf.py: room for the 16384-character token bound of
+               # AUTH0_JWT['MAX_TOKEN_LENGTH'] (gunicorn's default header line limit is 8190).
+               "--limit-request-field_size", "20480", "config.wsgi"]
     log = open(log_path, "wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
