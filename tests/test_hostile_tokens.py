@@ -6,6 +6,7 @@ byte in ``tests/hostile.py``, independent of the code under test. The expected m
 the fixed texts of ``auth0_jwt/errors.py``: a wrong message means a check ran in the wrong
 order or did not run at all.
 """
+import re
 import time
 
 import pytest
@@ -155,9 +156,13 @@ def test_kid_that_is_not_a_non_empty_string_is_rejected(kid, api, signing_key):
     "/dev/null", "file:///etc/passwd", "key-1/../key-1", "key-1' OR '1'='1",
     "key-1\"; DROP TABLE keys;--", "%", "*", "\\", "key-1\r\nX-Injected: yes", "é", "k" * 5000])
 def test_unknown_or_hostile_kid_is_rejected_with_at_most_one_fetch(kid, api, signing_key,
-                                                                   jwks_server):
+                                                                   jwks_server, caplog):
     check(api, signed(signing_key, header(kid=kid)), invalid_token(UNKNOWN_KEY))
     assert jwks_server.hits == 1
+    # The attacker's kid reaches the security log only as short printable text (no CR/LF
+    # log injection, no 5000-character lines): 64 characters, then "...".
+    logged = [str(r.kid) for r in caplog.records if hasattr(r, "kid")]
+    assert logged and all(re.fullmatch(r"[\x21-\x7e]{0,67}", value) for value in logged)
 
 
 def test_token_signed_by_another_key_under_our_kid_is_rejected(api, other_key):
