@@ -1,11 +1,12 @@
-# One command each: `make run` (set up and serve), `make test` (set up and test).
+# One command each: `make run` (set up and serve), `make test` (set up and test),
+# `make serve` (set up and serve for production under gunicorn; see README).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test check clean bench
+.PHONY: install run serve token test check check-deploy clean bench
 
 install: $(VENV)/.installed
 
@@ -15,14 +16,30 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
+# With no AUTH0_DOMAIN (no .env needed), DEBUG on means the built-in local issuer: print curl
+# lines with fresh tokens, then serve.
 run: install
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py curl_examples --url http://$(HOST):$(PORT)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production: collect the browsable API's static files, then gunicorn (config/gunicorn.conf.py
+# reads PORT, WEB_CONCURRENCY...). exec: gunicorn gets the signals (TERM, HUP) directly.
+serve: install
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+# A local-issuer token: make token ARGS='--scope read:messages --claim org_id=org_123'
+token: install
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py mint_token $(ARGS)
 
 test: install
 	$(PY) -m pytest
 
 check: install
 	$(PY) manage.py check
+
+check-deploy: install
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -5,11 +5,14 @@ may call it.
 """
 from datetime import datetime, timezone
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from auth0_jwt.permissions import ClaimCheck, ClaimEquals, ClaimIncludes, HasRequiredScopes, HasScope
+
+from . import serializers
 
 
 def timestamp():
@@ -32,6 +35,7 @@ class PublicView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=serializers.PublicMessage)
     def get(self, request):
         return Response({"message": "Hello from a public endpoint! You don't need to be "
                                     "authenticated to see this.", "timestamp": timestamp()})
@@ -40,6 +44,7 @@ class PublicView(APIView):
 class PrivateView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=serializers.PrincipalMessage)
     def get(self, request):
         return Response(principal_body(request, "Hello from a private endpoint! You need to be "
                                                 "authenticated to see this."))
@@ -48,6 +53,7 @@ class PrivateView(APIView):
 class PrivateScopedView(APIView):
     permission_classes = [HasScope("read:messages")]
 
+    @extend_schema(responses=serializers.PrincipalMessage)
     def get(self, request):
         return Response(principal_body(request, "Hello from a private endpoint! You need to be "
                                                 "authenticated and have a scope of read:messages "
@@ -60,6 +66,7 @@ class MessagesView(APIView):
     permission_classes = [HasRequiredScopes]
     required_scopes = ["read:messages"]
 
+    @extend_schema(responses=serializers.Messages)
     def get(self, request):
         return Response(principal_body(request, "Here are your messages.",
                                        messages=[{"id": 1, "text": "Hello from the API"}]))
@@ -68,6 +75,7 @@ class MessagesView(APIView):
 class AdminView(APIView):
     permission_classes = [HasScope("admin:access")]
 
+    @extend_schema(responses=serializers.PrincipalMessage)
     def get(self, request):
         return Response(principal_body(request, "Hello, admin! You have the admin:access scope."))
 
@@ -75,6 +83,7 @@ class AdminView(APIView):
 class OrganizationView(APIView):
     permission_classes = [ClaimEquals("org_id", "org_123")]
 
+    @extend_schema(responses=serializers.OrganizationMessage)
     def get(self, request, org_id):
         return Response(principal_body(request, "Hello, member of organization org_123!",
                                        org_id=org_id))
@@ -83,6 +92,7 @@ class OrganizationView(APIView):
 class RolesView(APIView):
     permission_classes = [ClaimIncludes("roles", "editor", "viewer")]
 
+    @extend_schema(responses=serializers.PrincipalMessage)
     def get(self, request):
         return Response(principal_body(request, "Hello! Your token has the editor and viewer "
                                                 "roles."))
@@ -92,6 +102,7 @@ class PremiumView(APIView):
     permission_classes = [ClaimCheck(is_verified_premium,
                                      message="A verified premium subscription is required")]
 
+    @extend_schema(responses=serializers.PrincipalMessage)
     def get(self, request):
         return Response(principal_body(request, "Hello, verified premium subscriber!"))
 
@@ -101,6 +112,7 @@ class FeedView(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=serializers.Feed)
     def get(self, request):
         if request.auth is None:
             return Response({"message": "Here is the public feed. Send a token to get yours.",

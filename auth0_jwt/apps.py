@@ -10,11 +10,23 @@ class Auth0JWTConfig(AppConfig):
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
 
+        register_schema_extensions()
+
         setting_changed.connect(reload_on_change, dispatch_uid="auth0_jwt.reload")
 
 
+def register_schema_extensions():
+    """drf-spectacular is optional: its extensions register when the module is imported."""
+    try:
+        import drf_spectacular  # noqa: F401
+    except ImportError:
+        return
+    from . import schema  # noqa: F401
+
+
 def reload_on_change(*, setting, **kwargs):
-    if setting in ("AUTH0_JWT", "REST_FRAMEWORK"):
+    # DEBUG too: the local issuer's key is only ever trusted while DEBUG is on.
+    if setting in ("AUTH0_JWT", "REST_FRAMEWORK", "CACHES", "SECRET_KEY", "DEBUG"):
         from . import runtime
         from .settings import auth0_settings
 

@@ -1,4 +1,4 @@
-"""RFC 6750 section 3 ``WWW-Authenticate: Bearer`` challenges."""
+"""``WWW-Authenticate`` challenges: RFC 6750 section 3 (Bearer) and RFC 9449 section 7.1 (DPoP)."""
 import re
 
 _NOT_QDTEXT_SAFE = re.compile(r"[^\x20-\x7e]")
@@ -11,11 +11,42 @@ def quote(value):
 
 def bearer_challenge(realm, error=None, description=None, scope=None):
     # RFC 6750 section 3.1: no error attributes when the request carried no credentials.
-    params = [f'realm="{quote(realm)}"']
+    params = [f'realm="{quote(realm)}"'] + error_params(error, description, scope)
+    return "Bearer " + ", ".join(params)
+
+
+def dpop_challenge(algorithms, error=None, description=None, scope=None):
+    """RFC 9449 section 7.1: ``DPoP error="...", error_description="...", algs="ES256 PS256"``."""
+    params = error_params(error, description, scope)
+    params.append(f'algs="{quote(" ".join(algorithms))}"')
+    return "DPoP " + ", ".join(params)
+
+
+def www_authenticate(realm, dpop_mode, dpop_algorithms, scheme="Bearer", error=None,
+                     description=None, scope=None):
+    """The challenges the API offers, with the error attributes on the ``scheme`` that failed.
+
+    ``off``: the Bearer challenge alone (exactly as without DPoP support). ``allowed``: Bearer
+    then DPoP (RFC 9449 section 7.2). ``required``: DPoP alone, which then carries any error.
+    """
+    if dpop_mode == "off":
+        return bearer_challenge(realm, error, description, scope)
+    if dpop_mode == "required":
+        return dpop_challenge(dpop_algorithms, error, description, scope)
+    on_dpop = scheme == "DPoP"
+    bearer = (bearer_challenge(realm) if on_dpop
+              else bearer_challenge(realm, error, description, scope))
+    dpop = (dpop_challenge(dpop_algorithms, error, description, scope) if on_dpop
+            else dpop_challenge(dpop_algorithms))
+    return f"{bearer}, {dpop}"
+
+
+def error_params(error, description, scope):
+    params = []
     if error:
         params.append(f'error="{error}"')
     if description:
         params.append(f'error_description="{quote(description)}"')
     if scope:
         params.append(f'scope="{quote(scope)}"')
-    return "Bearer " + ", ".join(params)
+    return params

@@ -6,16 +6,21 @@ before gunicorn serves, so a bad setting never surfaces as a traceback on the fi
 import ipaddress
 import re
 from numbers import Real
+from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .jwks import RSA_ALGORITHMS
+from .local_issuer import LocalKeyError, load_or_create_key
+from .proof_keys import SUPPORTED_ALGORITHMS as DPOP_SUPPORTED_ALGORITHMS
 from .settings import DEFAULTS, SETTINGS_NAME, auth0_settings
 
 AUTHENTICATION_CLASS = "auth0_jwt.authentication.Auth0JWTAuthentication"
 EXCEPTION_HANDLER = "auth0_jwt.handlers.exception_handler"
+SESSION_MIDDLEWARE = ("django.contrib.sessions.middleware.SessionMiddleware",
+                      "django.middleware.csrf.CsrfViewMiddleware")
 DOMAIN_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
 # Each numeric option: (minimum, allow None, example).
 NUMBERS = {
@@ -27,8 +32,21 @@ NUMBERS = {
     "JWKS_REFETCH_COOLDOWN": (0, False, "30"),
     "JWKS_MAX_BYTES": (1, False, "100000"),
     "JWKS_RETRY_AFTER": (1, False, "30"),
+    "DPOP_IAT_WINDOW": (1, False, "60"),
+    "DPOP_IAT_LEEWAY": (0, False, "5"),
+    "DPOP_NONCE_LIFETIME": (1, True, "300"),
 }
-BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN")
+DPOP_MODES = ("off", "allowed", "required")
+CACHE_OPTIONS = ("DPOP_REPLAY_CACHE", "JWKS_SHARED_CACHE")
+# Cache backends that keep data inside one process: other workers and hosts do not see it.
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
+# DummyCache.add() always answers "added": every replay would pass.
+USELESS_CACHES = ("django.core.cache.backends.dummy.DummyCache",)
+BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN", "JWKS_WARMUP",
+            "LOCAL_ISSUER", "SESSION_TOKEN")
+# RFC 7230 section 3.2.6: a header field name is a token.
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+TENANT_EXAMPLE = "AUTH0_DOMAIN=dev-abc123.us.auth0.com"
 
 
 def name(option):
@@ -51,19 +69,23 @@ def check_settings(app_configs=None, **kwargs):
     problems = [error(option, "is not a known setting", f"one of {', '.join(DEFAULTS)}", 1)
                 for option in unknown]
     return (problems + check_tenant() + check_algorithms() + check_numbers()
-            + check_booleans() + check_realm() + check_token_cache())
+            + check_booleans() + check_realm() + check_dpop() + check_cache_aliases()
+            + check_client_ip_header() + check_session_token()
+            + check_token_cache())
 
 
 def check_tenant():
     config = auth0_settings
+    if config.LOCAL_ISSUER is True:
+        return check_local_issuer(config)
     problems = []
     if config.DOMAIN is not None and not (isinstance(config.DOMAIN, str)
                                           and DOMAIN_PATTERN.fullmatch(config.DOMAIN)):
         problems.append(error("DOMAIN", "must be a bare host name, without scheme or path",
                               "AUTH0_DOMAIN=dev-abc123.us.auth0.com", 2))
     elif not config.DOMAIN and not config.ISSUER:
-        problems.append(error("DOMAIN", "is not set (nor ISSUER), so no token can be trusted",
-                              "AUTH0_DOMAIN=dev-abc123.us.auth0.com", 3))
+        problems.append(error("DOMAIN", "is not set (nor ISSUER), so no token can be trusted "
+                              "(the local issuer only runs with DEBUG on)", TENANT_EXAMPLE, 3))
     if config.ISSUER is not None and not _is_http_url(config.ISSUER):
         problems.append(error("ISSUER", "must be the exact 'iss' URL of the tenant",
                               "AUTH0_ISSUER=https://login.example.com/", 4))
@@ -72,6 +94,37 @@ def check_tenant():
                               "AUTH0_AUDIENCE=https://api.example.com", 5))
     problems += check_jwks_url(config)
     return problems
+
+
+def check_local_issuer(config):
+    """The local issuer: development only, never beside a tenant, with a usable key file."""
+    if not settings.DEBUG:
+        return [error("LOCAL_ISSUER", "is on but DEBUG is off: the local issuer is for "
+                      "development only; set a tenant instead", TENANT_EXAMPLE, 16)]
+    if config.DOMAIN or config.ISSUER:
+        return [error("LOCAL_ISSUER", "is on while DOMAIN or ISSUER names a tenant; "
+                      "use one or the other", "LOCAL_ISSUER = False with "
+                      + TENANT_EXAMPLE, 17)]
+    if config.AUDIENCE is not None and not _is_audience_setting(config.AUDIENCE):
+        return [error("AUDIENCE", "must be a string or a list of strings",
+                      "AUTH0_AUDIENCE=https://api.example.com", 5)]
+    return check_local_key()
+
+
+def check_local_key():
+    """Create or read the key now, so a bad key file stops startup, not the first request."""
+    path = auth0_settings.LOCAL_ISSUER_KEY_FILE
+    if not isinstance(path, (str, PurePath)) or not str(path):
+        return [error("LOCAL_ISSUER_KEY_FILE", "must be a file path", "'.local/issuer-key.pem'",
+                      14)]
+    try:
+        load_or_create_key(path)
+    except (OSError, LocalKeyError) as exc:
+        reason = str(exc) if isinstance(exc, LocalKeyError) else (
+            f"{path} cannot be read or created ({exc.strerror or type(exc).__name__})")
+        message = f"is unusable: {reason.rstrip('.')}"
+        return [error("LOCAL_ISSUER_KEY_FILE", message, "'.local/issuer-key.pem'", 18)]
+    return []
 
 
 def check_jwks_url(config):
@@ -118,12 +171,74 @@ def check_realm():
     return [error("REALM", "must be printable text without quotes or backslashes", "'api'", 11)]
 
 
+def check_dpop():
+    problems = []
+    if auth0_settings.DPOP_MODE not in DPOP_MODES:
+        problems.append(error("DPOP_MODE", f"must be one of {', '.join(map(repr, DPOP_MODES))}",
+                              "AUTH0_DPOP_MODE=allowed", 12))
+    algorithms = auth0_settings.DPOP_ALGORITHMS
+    if not (isinstance(algorithms, (list, tuple)) and algorithms and all(
+            isinstance(a, str) and a in DPOP_SUPPORTED_ALGORITHMS for a in algorithms)):
+        problems.append(error("DPOP_ALGORITHMS", "must be a non-empty list of "
+                              + ", ".join(DPOP_SUPPORTED_ALGORITHMS), "['ES256', 'PS256']", 13))
+    return problems
+
+
+def check_cache_aliases():
+    caches = getattr(settings, "CACHES", {}) or {}
+    problems = []
+    for option in CACHE_OPTIONS:
+        alias = getattr(auth0_settings, option)
+        if alias is not None and (not isinstance(alias, str) or alias not in caches):
+            problems.append(error(option, "must be None or an alias of settings.CACHES",
+                                  "'default'", 14))
+    return problems or check_replay_store(caches)
+
+
+def check_replay_store(caches):
+    """A replay store that cannot see other processes misses replays sent to them."""
+    if auth0_settings.DPOP_MODE == "off":
+        return []
+    alias = auth0_settings.DPOP_REPLAY_CACHE
+    backend = caches[alias].get("BACKEND") if alias is not None else None
+    if backend in USELESS_CACHES:
+        return [error("DPOP_REPLAY_CACHE", f"names the cache '{alias}' whose backend "
+                      "(DummyCache) stores nothing, so DPoP replays would not be detected",
+                      "CACHE_URL=redis://127.0.0.1:6379/0", 15)]
+    if alias is None or backend in PER_PROCESS_CACHES:
+        return [Warning(
+            f"{name('DPOP_REPLAY_CACHE')}: DPoP replays are only detected within one process.",
+            hint="Fine for a single process (runserver, gunicorn -w 1). With several workers or "
+                 "hosts, point the cache at Redis: CACHE_URL=redis://127.0.0.1:6379/0",
+            obj=SETTINGS_NAME, id="auth0_jwt.W003")]
+    return []
+
+
+def check_client_ip_header():
+    header = auth0_settings.CLIENT_IP_HEADER
+    if header is None or (isinstance(header, str) and HEADER_NAME.fullmatch(header)):
+        return []
+    return [error("CLIENT_IP_HEADER", "must be an HTTP header name or None",
+                  "'X-Forwarded-For'", 20)]
+
+
+def check_session_token():
+    """The session-held token needs sessions and CSRF protection for the token page."""
+    if auth0_settings.SESSION_TOKEN is not True:
+        return []
+    missing = [m for m in SESSION_MIDDLEWARE if m not in getattr(settings, "MIDDLEWARE", [])]
+    if not missing:
+        return []
+    return [error("SESSION_TOKEN", f"needs {' and '.join(missing)} in MIDDLEWARE",
+                  f"MIDDLEWARE = [..., {', '.join(repr(m) for m in SESSION_MIDDLEWARE)}]", 19)]
+
+
 def check_token_cache():
     size = auth0_settings.TOKEN_CACHE_SIZE
     if isinstance(size, int) and not isinstance(size, bool) and size >= 0:
         return []
     return [error("TOKEN_CACHE_SIZE", "must be a whole number of tokens, 0 to disable the cache",
-                  "AUTH0_TOKEN_CACHE_SIZE=1024", 12)]
+                  "AUTH0_TOKEN_CACHE_SIZE=1024", 21)]
 
 
 @register(Tags.security)

@@ -1,4 +1,5 @@
 """Strict decoding of JWS compact segments: one valid spelling per token. No Django imports."""
+import base64
 import binascii
 import json
 
@@ -51,6 +52,11 @@ def _no_duplicates(pairs):
 
 def _no_constants(name):
     raise ValueError(f"{name} is not JSON")
+
+
+def b64url_encode(data):
+    """Unpadded base64url of ``data`` (bytes), as JOSE writes it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 # Built once: json.loads(..., object_pairs_hook=...) builds a new decoder and scanner on every

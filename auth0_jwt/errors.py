@@ -81,3 +81,40 @@ class SigningKeysUnavailable(Exception):
     def __init__(self, message="Signing keys are temporarily unavailable"):
         self.message = message
         super().__init__(message)
+
+
+# -- DPoP (RFC 9449) ------------------------------------------------------------------------
+
+
+class InvalidDPoPBinding(TokenError):
+    """The access token is not bound to the proof's key (RFC 9449 section 7.1: invalid_token)."""
+
+    default_message = "Invalid DPoP key binding"
+
+
+class InvalidDPoPProof(Exception):
+    """The DPoP proof failed a check of RFC 9449 section 4.3 (401 invalid_dpop_proof)."""
+
+    default_message = "Invalid DPoP proof"
+
+    def __init__(self, message=None):
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class ReplayedDPoPProof(InvalidDPoPProof):
+    default_message = "DPoP proof has already been used"
+
+
+class DPoPNonceRequired(InvalidDPoPProof):
+    """The proof has no nonce, or a stale one (RFC 9449 section 9: use_dpop_nonce)."""
+
+    default_message = "Resource server requires a fresh nonce in the DPoP proof"
+
+
+class ReplayStoreUnavailable(Exception):
+    """The replay store could not be reached; the proof may be fine (503, fail closed)."""
+
+    def __init__(self, message="Replay protection is temporarily unavailable"):
+        self.message = message
+        super().__init__(message)

@@ -10,8 +10,8 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from . import exceptions
-from .challenges import bearer_challenge
+from . import audit, exceptions
+from .challenges import www_authenticate
 from .settings import auth0_settings
 
 logger = logging.getLogger("django.request")
@@ -24,14 +24,15 @@ ERROR_CODES = (
     (drf.Throttled, "throttled"),
     (drf.NotAcceptable, "not_acceptable"),
     (drf.UnsupportedMediaType, "unsupported_media_type"),
-    (exceptions.SigningKeysUnavailable, "temporarily_unavailable"),
+    (exceptions.TemporarilyUnavailable, "temporarily_unavailable"),
 )
 
 
 def exception_handler(exc, context):
     """Render ``exc`` in the one error shape; unexpected errors become a logged 500."""
     exc = as_api_exception(exc)
-    body, headers = describe(exc)
+    audit.log_refusal(exc, context.get("request"))
+    body, headers = describe(exc, presented_scheme(context))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 
@@ -53,33 +54,63 @@ class ServerError(drf.APIException):
     default_code = INTERNAL_ERROR["error"]
 
 
-def describe(exc):
-    """Return ``(body, headers)`` for an APIException."""
-    realm = auth0_settings.REALM
+def describe(exc, scheme="Bearer"):
+    """Return ``(body, headers)`` for an APIException.
+
+    ``scheme`` is how the request's verified token was presented ("Bearer" or "DPoP"): a 403
+    insufficient_scope challenge goes on that scheme (RFC 9449 section 7.1).
+    """
     if isinstance(exc, drf.NotAuthenticated):
         return error("unauthorized", "Authentication required"), {
-            "WWW-Authenticate": bearer_challenge(realm)}
+            "WWW-Authenticate": challenge()}
     if isinstance(exc, (drf.AuthenticationFailed, exceptions.InvalidRequest)):
-        code = "invalid_request" if isinstance(exc, exceptions.InvalidRequest) else "invalid_token"
-        message = text(exc.detail)
-        return error(code, message), {
-            "WWW-Authenticate": bearer_challenge(realm, code, message)}
+        return describe_unauthenticated(exc)
     if isinstance(exc, drf.PermissionDenied):
-        return describe_forbidden(exc, realm)
+        return describe_forbidden(exc, scheme)
     if isinstance(exc, (drf.ValidationError, drf.ParseError)):
         return error("invalid_request", "Invalid request", details=exc.detail), {}
     return error(code_of(exc), text(exc.detail)), retry_after(exc)
 
 
-def describe_forbidden(exc, realm):
+def describe_unauthenticated(exc):
+    """400 invalid_request, or 401 invalid_token / invalid_dpop_proof / use_dpop_nonce."""
+    if isinstance(exc, (exceptions.InvalidRequest, exceptions.InvalidDPoPProof)):
+        code = exc.default_code
+    else:
+        code = "invalid_token"
+    message = text(exc.detail)
+    headers = {"WWW-Authenticate": challenge(getattr(exc, "scheme", "Bearer"), code, message)}
+    if isinstance(exc, exceptions.UseDPoPNonce):
+        headers["DPoP-Nonce"] = exc.nonce  # RFC 9449 section 9
+    return error(code, message), headers
+
+
+def describe_forbidden(exc, scheme="Bearer"):
     scopes = required_scopes(exc)
     if scopes is None:
         return error("forbidden", text(exc.detail)), {}
     message = text(exc.detail.get("message", "Insufficient scope")) if isinstance(
         exc.detail, dict) else text(exc.detail)
-    challenge = bearer_challenge(realm, "insufficient_scope", message, " ".join(scopes))
     return error("insufficient_scope", message, required_scopes=scopes), {
-        "WWW-Authenticate": challenge}
+        "WWW-Authenticate": challenge(scheme, "insufficient_scope", message, " ".join(scopes))}
+
+
+def challenge(scheme="Bearer", error_code=None, description=None, scope=None):
+    """The ``WWW-Authenticate`` value for the configured DPoP mode (see ``challenges.py``)."""
+    return www_authenticate(auth0_settings.REALM, auth0_settings.DPOP_MODE,
+                            auth0_settings.DPOP_ALGORITHMS, scheme, error_code, description,
+                            scope)
+
+
+def presented_scheme(context):
+    """"DPoP" when the request authenticated with a DPoP token, else "Bearer".
+
+    Reads only what authentication already stored (DRF copies ``auth`` onto the Django
+    request), so rendering an error never runs authentication again.
+    """
+    request = getattr((context or {}).get("request"), "_request", None)
+    raw_token = getattr(getattr(request, "auth", None), "token", None)
+    return getattr(raw_token, "scheme", "Bearer")
 
 
 def required_scopes(exc):

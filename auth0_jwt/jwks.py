@@ -6,10 +6,12 @@ apart, and a failed refresh keeps the keys already held (unlike PyJWT's ``PyJWKC
 """
 import json
 import logging
+import secrets
 import threading
 import time
 
 import requests
+import urllib3
 from jose import jwk
 
 from .errors import SigningKeysUnavailable, UnknownSigningKey
@@ -31,10 +33,16 @@ class JWKSClient:
     ``get_key(kid, alg)`` returns the key or raises ``UnknownSigningKey`` (the set was fetched
     and has no such key: 401) or ``SigningKeysUnavailable`` (no key set could be fetched: 503).
     ``version`` changes whenever the set of keys changes, so caches built on them can be emptied.
+
+    ``shared_store`` (optional, ``get()`` / ``set(value, timeout)``, e.g. a Django cache entry
+    on Redis) shares the fetched document between processes: a refresh first looks there for a
+    document newer than the one held, and only downloads when there is none. Each process
+    still parses the keys once per document, never per request.
     """
 
     def __init__(self, url, *, algorithms=("RS256",), timeout=5.0, max_bytes=100_000,
-                 cache_lifetime=600, cooldown=30, session=None, clock=time.monotonic):
+                 cache_lifetime=600, cooldown=30, session=None, clock=time.monotonic,
+                 shared_store=None):
         self.url = url
         self.algorithms = tuple(a for a in algorithms if a in RSA_ALGORITHMS)
         self.timeout = timeout
@@ -49,9 +57,12 @@ class JWKSClient:
         self._fetched_at = None
         self._last_attempt = None
         self._last_attempt_failed = False
+        self._shared_store = shared_store
+        self._document_id = None
         self._suppression_logged = False
         self.version = 0
         self.fetch_count = 0
+        self.shared_loads = 0
 
     # -- public -----------------------------------------------------------------------------
 
@@ -100,9 +111,8 @@ class JWKSClient:
 
     def _fetch_and_store(self, now):
         started = time.monotonic()
-        self.fetch_count += 1
         try:
-            keys = parse_key_set(self._download(), self.algorithms)
+            keys, source = self._obtain_keys()
         except JWKSFetchError as exc:
             self._last_attempt_failed = True
             logger.warning("JWKS fetch failed: %s%s", exc,
@@ -119,8 +129,48 @@ class JWKSClient:
         if fingerprint != self._fingerprint:
             self._fingerprint = fingerprint
             self.version += 1
-        logger.info("JWKS fetched: %d signing key(s) in %.0f ms", len(keys),
+        logger.info("JWKS %s: %d signing key(s) in %.0f ms", source, len(keys),
                     (time.monotonic() - started) * 1000, extra={"jwks_url": self.url})
+
+    def _obtain_keys(self):
+        """Keys of a newer document from the shared store, else of a download (then shared)."""
+        shared = self._newer_shared_document()
+        if shared is not None:
+            try:
+                keys = parse_key_set(shared[1], self.algorithms)
+            except JWKSFetchError:
+                pass  # a bad shared entry is not trusted: download instead
+            else:
+                self._document_id = shared[0]
+                self.shared_loads += 1
+                return keys, "loaded from the shared cache"
+        self.fetch_count += 1
+        body = self._download()
+        keys = parse_key_set(body, self.algorithms)
+        self._share(body)
+        return keys, "fetched"
+
+    def _newer_shared_document(self):
+        if self._shared_store is None:
+            return None
+        try:
+            value = self._shared_store.get()
+        except Exception as exc:  # the shared cache is an optimisation: fall back to fetching
+            logger.warning("JWKS shared cache unreadable: %s", type(exc).__name__)
+            return None
+        if (isinstance(value, (tuple, list)) and len(value) == 2
+                and isinstance(value[1], bytes) and value[0] != self._document_id):
+            return value
+        return None
+
+    def _share(self, body):
+        self._document_id = secrets.token_hex(8)
+        if self._shared_store is None:
+            return
+        try:
+            self._shared_store.set((self._document_id, body), self.cache_lifetime)
+        except Exception as exc:
+            logger.warning("JWKS shared cache not written: %s", type(exc).__name__)
 
     def _download(self):
         session = self._session or self._default_session()
@@ -135,15 +185,28 @@ class JWKSClient:
             raise JWKSFetchError(type(exc).__name__) from exc
 
     def _read_capped(self, response, deadline):
+        """Read at most ``max_bytes`` (decoded) before ``deadline``.
+
+        requests' timeout bounds each socket read, not the download, and ``iter_content``
+        fills a whole chunk before returning: a server dribbling a few bytes per second
+        would hold the fetch (and every thread waiting for it) for hours. ``read1`` does
+        one socket read per call, so the deadline is checked after every read and a fetch
+        lasts at most about twice the timeout.
+        """
         body = bytearray()
-        for chunk in response.iter_content(chunk_size=16384):
+        raw = response.raw
+        while True:
+            if time.monotonic() > deadline:
+                raise JWKSFetchError("response took longer than the timeout")
+            try:
+                chunk = raw.read1(16384, decode_content=True)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:  # timeouts, resets, bad gzip
+                raise JWKSFetchError(type(exc).__name__) from exc
+            if not chunk:
+                return bytes(body)
             body += chunk
             if len(body) > self.max_bytes:
                 raise JWKSFetchError(f"response larger than {self.max_bytes} bytes")
-            # requests' timeout is per read; a server that dribbles bytes is cut off here.
-            if time.monotonic() > deadline:
-                raise JWKSFetchError("response took longer than the timeout")
-        return bytes(body)
 
     def _default_session(self):
         self._session = requests.Session()

@@ -5,6 +5,8 @@ dropped when Django's ``setting_changed`` signal names ``AUTH0_JWT`` (see ``apps
 """
 from django.conf import settings
 
+from .local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER
+
 SETTINGS_NAME = "AUTH0_JWT"
 
 DEFAULTS = {
@@ -13,6 +15,9 @@ DEFAULTS = {
     "ISSUER": None,  # exact "iss" value; default "https://DOMAIN/"
     "AUDIENCE": None,  # API identifier, or a list of them
     "JWKS_URL": None,  # default "<ISSUER>.well-known/jwks.json"
+    # Local issuer (development only, needs DEBUG): a generated key instead of a tenant
+    "LOCAL_ISSUER": False,  # trust the local issuer; exclusive with DOMAIN / ISSUER
+    "LOCAL_ISSUER_KEY_FILE": ".local/issuer-key.pem",  # created with mode 0600 on first use
     # Verification
     "ALGORITHMS": ["RS256"],  # allowlist; never taken from the token
     "LEEWAY": 0,  # seconds of clock skew allowed on exp / nbf / iat
@@ -26,11 +31,25 @@ DEFAULTS = {
     "JWKS_REFETCH_COOLDOWN": 30,  # minimum seconds between two fetches
     "JWKS_MAX_BYTES": 100_000,  # a larger JWKS response is refused
     "JWKS_RETRY_AFTER": 30,  # seconds, sent in Retry-After with 503 responses
+    "JWKS_WARMUP": False,  # fetch keys when a worker starts (runtime.warm_up, a server hook)
     # Where tokens are read (RFC 6750 section 2)
     "ALLOW_QUERY_TOKEN": False,  # ?access_token=... (discouraged by RFC 6750 and OAuth 2.1)
     "ALLOW_FORM_TOKEN": False,  # access_token in a form-encoded body
+    # Browsable API: a pasted token kept in the session (ambient credential, CSRF-checked)
+    "SESSION_TOKEN": False,
     # Responses
     "REALM": "api",
+    # DPoP sender-constrained tokens (RFC 9449)
+    "DPOP_MODE": "off",  # "off": Bearer only | "allowed": Bearer and DPoP | "required": DPoP only
+    "DPOP_ALGORITHMS": ["ES256", "PS256", "RS256"],  # proof algorithms, sent in the challenge
+    "DPOP_IAT_WINDOW": 60,  # seconds a proof stays acceptable after its "iat"
+    "DPOP_IAT_LEEWAY": 5,  # seconds of client clock skew allowed, both directions
+    "DPOP_NONCE_LIFETIME": None,  # seconds; a number turns server nonces on (use_dpop_nonce)
+    "DPOP_REPLAY_CACHE": "default",  # Django cache alias for seen proof "jti"s; None: in-process
+    # Shared state across workers and hosts
+    "JWKS_SHARED_CACHE": None,  # Django cache alias holding the fetched JWKS; None: per process
+    # Logs
+    "CLIENT_IP_HEADER": None,  # e.g. "X-Forwarded-For", only behind a proxy that sets it
 }
 
 
@@ -57,13 +76,23 @@ class Auth0JWTSettings:
 
     @property
     def issuer(self):
-        """The exact ``iss`` value accepted: ``ISSUER``, else ``https://DOMAIN/``."""
+        """The exact ``iss`` value accepted: ``ISSUER``, else ``https://DOMAIN/``, else the
+        local issuer's when ``LOCAL_ISSUER`` is on."""
         if self.ISSUER:
             return self.ISSUER
-        return f"https://{self.DOMAIN}/" if self.DOMAIN else None
+        if self.DOMAIN:
+            return f"https://{self.DOMAIN}/"
+        return LOCAL_ISSUER if self.uses_local_issuer else None
+
+    @property
+    def uses_local_issuer(self):
+        """``LOCAL_ISSUER`` is on and no tenant is configured (a check flags both set)."""
+        return self.LOCAL_ISSUER is True and not self.DOMAIN and not self.ISSUER
 
     @property
     def jwks_url(self):
+        if self.uses_local_issuer:
+            return None  # keys come from the local key file, never from the network
         if self.JWKS_URL:
             return self.JWKS_URL
         issuer = self.issuer
@@ -73,6 +102,8 @@ class Auth0JWTSettings:
     def audiences(self):
         """``AUDIENCE`` as a tuple of non-empty strings (a comma-separated string is split)."""
         audience = self.AUDIENCE
+        if not audience and self.uses_local_issuer:
+            return (LOCAL_AUDIENCE,)
         if isinstance(audience, str):
             audience = audience.split(",")
         return tuple(a.strip() for a in audience or () if isinstance(a, str) and a.strip())

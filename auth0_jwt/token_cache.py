@@ -17,8 +17,8 @@ checked once. What can change is checked again on every hit:
 
 Entries are keyed by the whole token: the dict hashes all of it (SipHash, keyed per process,
 so no one can aim collisions at it) and a hit also compares it in full, so two tokens never
-share an entry. The key is the very string the ``VerifiedToken`` holds, so the cache keeps no
-second copy of any token; a SHA-256 digest as key would cost a hit twice as much and prove
+share an entry. The key is the very string the cached ``VerifiedToken`` holds, so the cache keeps
+no second copy of any token; a SHA-256 digest as key would cost a hit twice as much and prove
 less (a digest match is not an equality check). Only tokens that passed every check are
 stored, so the cache cannot be filled with forged tokens. The bound is a number of entries
 (``TOKEN_CACHE_SIZE``), evicted least recently used first.
@@ -98,15 +98,23 @@ class CachingVerifier(TokenVerifier):
         self._version = self._key_set_version()
 
     def verify(self, token):
-        """Return a ``VerifiedToken`` or raise ``TokenError`` / ``SigningKeysUnavailable``."""
-        if type(token) is not str or len(token) > self.max_length:
+        """Return a ``VerifiedToken`` or raise ``TokenError`` / ``SigningKeysUnavailable``.
+
+        The result's ``token`` is always ``token`` itself, as without the cache.
+        """
+        key = token
+        if type(key) is not str:
+            if not isinstance(key, str):
+                return super().verify(token)  # refused as malformed
+            key = str(key)  # e.g. the authenticator's PresentedToken: keys are plain strings
+        if len(key) > self.max_length:
             return super().verify(token)  # refused before anything is looked up
-        entry = self.cache.get(token)
+        entry = self.cache.get(key)
         if entry is not None:
             if self.still_valid(entry):
                 self.hits += 1
-                return entry[0]
-            self.cache.discard(token)
+                return entry[0].presented_as(token)
+            self.cache.discard(key)
         self.misses += 1
         version = self._current_version()
         verified = super().verify(token)
@@ -114,10 +122,9 @@ class CachingVerifier(TokenVerifier):
         # set the key came from is unknown: the token is not remembered.
         if self._key_set_version() == version:
             header = verified.header
-            times = self.time_claims(verified.payload)
-            # Keyed by verified.token: the same object as ``token``, held once.
-            self.cache.put(verified.token, (verified, version, header["kid"], header["alg"],
-                                            times))
+            # The entry holds ``key`` once: as the dict key and as its token's string.
+            self.cache.put(key, (verified.presented_as(key), version, header["kid"],
+                                 header["alg"], self.time_claims(verified.payload)))
         return verified
 
     def still_valid(self, entry):

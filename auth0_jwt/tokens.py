@@ -6,7 +6,8 @@ class VerifiedToken:
 
     ``payload`` and ``header`` are the decoded JSON objects, ``token`` the raw string, and
     ``scopes`` a frozenset of the space-separated ``scope`` claim plus Auth0's RBAC
-    ``permissions`` array.
+    ``permissions`` array. Treat ``payload`` and ``header`` as read-only: with the token
+    cache, requests presenting the same token share them.
     """
 
     __slots__ = ("token", "header", "payload", "scopes")
@@ -16,6 +17,17 @@ class VerifiedToken:
         self.header = header
         self.payload = payload
         self.scopes = scopes_of(payload)
+
+    def presented_as(self, token):
+        """This verified token, carrying ``token``: an equal string, presented anew.
+
+        Each request gets its own ``VerifiedToken`` whose ``token`` is what that request sent
+        (the authenticator's string, with its scheme), also when the cache verified it once.
+        """
+        copy = object.__new__(VerifiedToken)
+        copy.token, copy.header, copy.payload, copy.scopes = (
+            token, self.header, self.payload, self.scopes)
+        return copy
 
     @property
     def sub(self):

@@ -31,5 +31,10 @@ def page_not_found(request, exception=None, **kwargs):
     return json_error(404, "not_found", "Not found")
 
 
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: the reason stays in Django's log, not in the body."""
+    return json_error(403, "forbidden", "Forbidden")
+
+
 def server_error(request):
     return json_error(500, "server_error", "Internal Server Error")

@@ -1,6 +1,24 @@
 """Project system checks: production settings that must be set before serving."""
+from pathlib import Path
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+
+from .logs import FORMATTERS, LEVELS
+
+
+@register(Tags.security)
+def check_logging(app_configs=None, **kwargs):
+    problems = []
+    if settings.LOG_FORMAT not in FORMATTERS:
+        problems.append(Error(
+            f"DJANGO_LOG_FORMAT must be one of {', '.join(FORMATTERS)}.",
+            hint="Example: DJANGO_LOG_FORMAT=json", id="config.E004"))
+    if settings.LOG_LEVEL not in LEVELS:
+        problems.append(Error(
+            f"DJANGO_LOG_LEVEL must be one of {', '.join(LEVELS)}.",
+            hint="Example: DJANGO_LOG_LEVEL=INFO", id="config.E005"))
+    return problems
 
 
 @register(Tags.security)
@@ -17,4 +35,13 @@ def check_production_settings(app_configs=None, **kwargs):
         problems.append(Error(
             "DJANGO_ALLOWED_HOSTS is not set (required when DJANGO_DEBUG is off).",
             hint="Example: DJANGO_ALLOWED_HOSTS=api.example.com", id="config.E002"))
+    problems += check_hsts()
     return problems
+
+
+def check_hsts():
+    seconds = settings.SECURE_HSTS_SECONDS
+    if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds >= 0:
+        return []
+    return [Error("DJANGO_SECURE_HSTS_SECONDS must be a whole number of seconds.",
+                  hint="Example: DJANGO_SECURE_HSTS_SECONDS=31536000", id="config.E006")]

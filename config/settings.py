@@ -4,9 +4,13 @@ Values are read here; they are validated by system checks (``auth0_jwt/checks.py
 ``config/checks.py``), which name the variable and show an example when one is wrong.
 """
 import secrets
+import warnings
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
+
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from here, not from a CDN
     "auth0_jwt",
     "api",
     "config.apps.ProjectConfig",
@@ -53,8 +59,23 @@ MIDDLEWARE = [
     # minus reading every header when there is no Origin (config/fastpath.py).
     "config.fastpath.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware (WhiteNoise's docs): static files for the browsable API,
+    # served by the app itself under gunicorn.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # For the token page and the browsable API's session-held token (auth0_jwt/session.py);
+    # API views are CSRF-exempt as always, the session class enforces CSRF itself.
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "auth0_jwt.views.csrf_failure"
+
+# No database: the session (only ever a pasted token) lives in a signed, HttpOnly cookie.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -73,17 +94,66 @@ TEMPLATES = [
 DATABASES = {}
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# After `manage.py collectstatic` (make serve runs it), WhiteNoise serves compressed copies
+# under hashed names, cached for good by browsers. Without it (DEBUG, tests, a first boot),
+# files are served straight from the apps' static folders, so the browsable API and /api/docs
+# never fail for want of a collectstatic step.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "config.storage.ManifestIfCollectedStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Without collectstatic WhiteNoise warns that STATIC_ROOT is missing; the finders serve instead.
+warnings.filterwarnings("ignore", message=r"No directory at: ", category=UserWarning)
+
+# -- HTTPS and proxies (python manage.py check --deploy) ---------------------------------------
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto and X-Forwarded-For (and strips
+# them from client requests): tell Django so, or every request looks like plain http.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Opt-in: without DJANGO_BEHIND_PROXY a proxy's https requests would look like http and loop.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+# RFC 6797: opt-in, because browsers remember it for the whole max-age.
+SECURE_HSTS_SECONDS = env_number("DJANGO_SECURE_HSTS_SECONDS", 0, int)  # checked: config.E006
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
+# Shared state (DPoP replay store, JWKS document): in-process by default; set CACHE_URL to a
+# Redis URL (Django's built-in RedisCache) so that every worker and host shares it.
+CACHE_URL = env.str("CACHE_URL", default="").strip()
+CACHES = {"default": env.cache_url_config(CACHE_URL) if CACHE_URL else {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "auth0-jwt"}}
+if CACHES["default"].get("BACKEND") == "django.core.cache.backends.redis.RedisCache":
+    # Bounded waits: a Redis outage becomes a prompt 503, not a hung worker.
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 1)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1)
+
+AUTH0_DOMAIN = env.str("AUTH0_DOMAIN", default="").strip() or None
+AUTH0_ISSUER = env.str("AUTH0_ISSUER", default="").strip() or None
+
 AUTH0_JWT = {
-    "DOMAIN": env.str("AUTH0_DOMAIN", default="").strip() or None,
+    "DOMAIN": AUTH0_DOMAIN,
     "AUDIENCE": env.list("AUTH0_AUDIENCE", default=[]),
-    "ISSUER": env.str("AUTH0_ISSUER", default="").strip() or None,
+    "ISSUER": AUTH0_ISSUER,
+    # No tenant and DEBUG on: the built-in local issuer (README "Run it with no Auth0 tenant").
+    # With DEBUG off it stays off, and the missing AUTH0_DOMAIN stops startup.
+    "LOCAL_ISSUER": DEBUG and not AUTH0_DOMAIN and not AUTH0_ISSUER,
+    "LOCAL_ISSUER_KEY_FILE": env.str("AUTH0_LOCAL_ISSUER_KEY_FILE", default="")
+    or str(BASE_DIR / ".local" / "issuer-key.pem"),
+    # A token pasted on /auth/token drives the browsable API (session cookie, CSRF-checked).
+    "SESSION_TOKEN": env.bool("AUTH0_SESSION_TOKEN", default=DEBUG),
     "JWKS_URL": env.str("AUTH0_JWKS_URL", default="").strip() or None,
     "LEEWAY": env_number("AUTH0_LEEWAY", 0),
     "MAX_TOKEN_AGE": env_number("AUTH0_MAX_TOKEN_AGE", None),
@@ -92,30 +162,60 @@ AUTH0_JWT = {
     "JWKS_CACHE_LIFETIME": env_number("AUTH0_JWKS_CACHE_LIFETIME", 600),
     "JWKS_REFETCH_COOLDOWN": env_number("AUTH0_JWKS_REFETCH_COOLDOWN", 30),
     "TOKEN_CACHE_SIZE": env_number("AUTH0_TOKEN_CACHE_SIZE", 1024, cast=int),
+    "JWKS_WARMUP": env.bool("AUTH0_JWKS_WARMUP", default=False),
+    # The security log's client_ip: the address our proxy appended, not the peer's.
+    "CLIENT_IP_HEADER": "X-Forwarded-For" if BEHIND_PROXY else None,
+    # With a shared cache configured, workers share one JWKS download.
+    "JWKS_SHARED_CACHE": "default" if CACHE_URL else None,
+    "DPOP_MODE": env.str("AUTH0_DPOP_MODE", default="off").strip().lower(),
+    "DPOP_ALGORITHMS": env.list("AUTH0_DPOP_ALGORITHMS", default=["ES256", "PS256", "RS256"]),
+    "DPOP_IAT_WINDOW": env_number("AUTH0_DPOP_IAT_WINDOW", 60),
+    "DPOP_IAT_LEEWAY": env_number("AUTH0_DPOP_IAT_LEEWAY", 5),
+    "DPOP_NONCE_LIFETIME": env_number("AUTH0_DPOP_NONCE_LIFETIME", None),
 }
 
 BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)
 
 REST_FRAMEWORK = {
     # Auth0JWTAuthentication first: DRF takes the 401 challenge from the first class.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["auth0_jwt.authentication.Auth0JWTAuthentication"],
+    # SessionTokenAuthentication: a token pasted on /auth/token, when no header is sent.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["auth0_jwt.authentication.Auth0JWTAuthentication",
+                                       "auth0_jwt.session.SessionTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "auth0_jwt.handlers.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + (["rest_framework.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
+    + (["auth0_jwt.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # DRF's negotiation, minus the parsing for "Accept: */*" (config/fastpath.py).
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.fastpath.FastContentNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "auth0_jwt.schema.AutoSchema",
+}
+
+# OpenAPI schema at /api/schema, Swagger UI at /api/docs ("Authorize" takes a pasted token).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Auth0 DRF quickstart API",
+    "DESCRIPTION": "The routes of Auth0's API quickstart, protected by Auth0 access tokens. "
+                   "Every error has the body {\"error\", \"message\"} (plus "
+                   "\"required_scopes\" for insufficient_scope).",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],  # the docs are public: a bad token must not hide them
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "AUTHENTICATION_WHITELIST": ["auth0_jwt.authentication.Auth0JWTAuthentication"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "api.schema.strip_optional_slash"],
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After"]
-# django-cors-headers' default allowed request headers include Authorization.
+CORS_EXPOSE_HEADERS = ["WWW-Authenticate", "Retry-After", "DPoP-Nonce"]
+# django-cors-headers' default allowed request headers include Authorization; add DPoP.
+CORS_ALLOW_HEADERS = (*default_headers, "dpop")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# One line per record on stderr, "plain" or "json", tokens redacted (config/logs.py).
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain").strip().lower()
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").strip().upper()
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)

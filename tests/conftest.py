@@ -71,3 +71,8 @@ def token(signing_key):
         return mint(signing_key, **claim_overrides)
 
     return make
+
+
+# The local issuer, the token page and the session-held token (tests/local_fixtures.py).
+from tests.local_fixtures import (local_issuer, local_key_file, local_settings,  # noqa: E402,F401
+                                  local_token)

@@ -39,6 +39,8 @@ def test_valid_settings_have_no_errors(settings):
     ({"JWKS_TIMEOUT": 0}, "auth0_jwt.E009", "5"),
     ({"STRICT_RFC9068": "yes"}, "auth0_jwt.E010", "False"),
     ({"REALM": 'a"b'}, "auth0_jwt.E011", "'api'"),
+    ({"JWKS_WARMUP": "yes"}, "auth0_jwt.E010", "False"),
+    ({"CLIENT_IP_HEADER": "X Forwarded For"}, "auth0_jwt.E020", "'X-Forwarded-For'"),
     ({"AUDIANCE": "typo"}, "auth0_jwt.E001", "AUDIENCE"),
 ])
 def test_misconfiguration_names_the_setting_and_an_example(settings, options, check_id, names):

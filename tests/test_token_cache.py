@@ -64,12 +64,29 @@ def flip_signature(token):
 # -- hits ---------------------------------------------------------------------------------
 
 
-def test_repeated_token_is_a_hit_returning_the_same_verified_token(cached, signing_key):
+def test_repeated_token_is_a_hit_with_the_same_claims(cached, signing_key):
     token = mint(signing_key, payload=at())
     first = cached.verify(token)
     second = cached.verify(token)
-    assert second is first
+    assert (second.payload, second.header, second.scopes) == (
+        first.payload, first.header, first.scopes)
     assert (cached.hits, cached.misses) == (1, 1)
+
+
+def test_a_hit_carries_the_string_this_request_presented(cached, signing_key):
+    # The authenticator passes a str subclass carrying the scheme; the error handler reads
+    # request.auth.token.scheme, so a hit must not hand back an earlier request's string.
+    class Presented(str):
+        pass
+
+    token = mint(signing_key, payload=at())
+    cached.verify(Presented(token))
+    again = Presented(token)
+    verified = cached.verify(again)
+    assert cached.hits == 1
+    assert verified.token is again
+    (key,) = cached.cache._entries
+    assert type(key) is str
 
 
 def test_an_equal_token_built_anew_is_a_hit(cached, signing_key):
@@ -90,9 +107,9 @@ def test_tokens_that_fail_are_not_remembered(cached, signing_key):
 
 def test_the_cache_holds_each_token_once_and_never_in_its_repr(cached, signing_key):
     token = mint(signing_key, payload=at())
-    verified = cached.verify(token)
+    cached.verify(token)
     (key,) = cached.cache._entries
-    assert key is verified.token  # the key is the string the verified token holds
+    assert key is cached.cache.get(key)[0].token  # the key is the cached token's string
     assert token not in repr(cached.cache)
 
 
@@ -318,7 +335,7 @@ def test_cache_size_comes_from_the_settings(configure):
 def test_invalid_cache_size_stops_startup_with_an_example(settings, size):
     settings.AUTH0_JWT = {"DOMAIN": "dev-abc123.us.auth0.com",
                           "AUDIENCE": "https://api.example.com", "TOKEN_CACHE_SIZE": size}
-    found = [m for m in checks.run_checks() if m.id == "auth0_jwt.E012"]
+    found = [m for m in checks.run_checks() if m.id == "auth0_jwt.E021"]
     assert len(found) == 1
     assert found[0].msg.startswith("AUTH0_JWT['TOKEN_CACHE_SIZE'] must be a whole number")
     assert found[0].hint == "Example: AUTH0_TOKEN_CACHE_SIZE=1024"

@@ -1,0 +1,140 @@
+"""Replays across processes: real gunicorn workers, a real redis-server, real HTTP on loopback.
+
+Each round sends one proof many times at once over separate connections; gunicorn's access log
+tells which worker served each request, so a round counts only when both workers served it.
+"""
+import http.client
+import threading
+import uuid
+
+import pytest
+
+from tests.dpop_client import DPoPKey
+from tests.keys import AUDIENCE, ISSUER, mint
+from tests.processes import Gunicorn, RedisServer, wait_for
+
+SECRET = "test-secret-key-for-gunicorn-e2e-0123456789-abcdefghijklmnop"
+ATTEMPTS = 12  # same proof, concurrently, per round
+MAX_ROUNDS = 25  # rounds until both workers took part (nearly always the first; a loaded
+#                  machine can starve one worker for a few rounds)
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gunicorn(tmp_path, jwks_server):
+    """Start ``gunicorn config.wsgi`` with DPoP allowed; stopped after the test."""
+    started = []
+
+    def start(workers, **env):
+        server = Gunicorn(tmp_path, workers=workers, env={
+            "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": SECRET,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_LOG_LEVEL": "WARNING",
+            "AUTH0_ISSUER": ISSUER, "AUTH0_AUDIENCE": AUDIENCE, "AUTH0_JWKS_URL": jwks_server.url,
+            "AUTH0_DPOP_MODE": "allowed", **env})
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def get(server, path, headers):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+    try:
+        connection.putrequest("GET", path)
+        for name, value in headers:  # a list: a header may be repeated
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def dpop_headers(server, key, token, path="/api/private"):
+    proof = key.proof(htu=f"{server.base}{path}", access_token=token)
+    return [("Authorization", f"DPoP {token}"), ("DPoP", proof)]
+
+
+def send_round(server, headers, round_id):
+    """Send one proof ATTEMPTS times at once; return ``{query: (pid, status)}`` from the log."""
+    barrier = threading.Barrier(ATTEMPTS)
+
+    def one(index):
+        barrier.wait()
+        get(server, f"/api/private?r={round_id}&i={index}", headers)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(ATTEMPTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # gunicorn writes the access log line just after the response: wait for all of them.
+    wait_for(lambda: len(logged(server, round_id)) == ATTEMPTS, "access log", timeout=5)
+    return logged(server, round_id)
+
+
+def logged(server, round_id):
+    return {query: (pid, status) for pid, status, *rest in server.access_log()
+            for query in rest if query.startswith(f"r={round_id}&")}
+
+
+def round_across_workers(server, key, signing_key):
+    """A round whose requests were served by both workers, with its results."""
+    for _ in range(MAX_ROUNDS):
+        token = mint(signing_key, cnf={"jkt": key.thumbprint()})
+        results = send_round(server, dpop_headers(server, key, token), uuid.uuid4().hex)
+        if len({pid for pid, _ in results.values()}) == 2:
+            return results
+    pytest.fail(f"no round of {ATTEMPTS} concurrent requests reached both workers")
+
+
+def test_replay_to_another_worker_is_refused_with_redis(gunicorn, redis_server, signing_key,
+                                                        jwks_server):
+    server = gunicorn(2, CACHE_URL=redis_server.url)
+    key = DPoPKey()
+    warm_token = mint(signing_key)
+    assert get(server, "/api/private?warm", [("Authorization", f"Bearer {warm_token}")])[0] == 200
+    results = round_across_workers(server, key, signing_key)
+    statuses = sorted(status for _, status in results.values())
+    assert len(results) == ATTEMPTS
+    assert statuses == ["200"] + ["401"] * (ATTEMPTS - 1)
+    # The JWKS document is shared through Redis too: one download for both workers.
+    assert jwks_server.hits == 1
+
+
+def test_in_process_store_with_two_workers_misses_cross_worker_replays(gunicorn, signing_key):
+    """Why Redis is needed: each worker's own store accepts the proof once (documented)."""
+    server = gunicorn(2)
+    results = round_across_workers(server, DPoPKey(), signing_key)
+    successes = {pid for pid, status in results.values() if status == "200"}
+    assert len(successes) == 2  # one 200 per worker: the replay on the other worker passed
+
+
+def test_replay_is_refused_with_one_worker_and_the_in_process_default(gunicorn, signing_key):
+    server = gunicorn(1)
+    key = DPoPKey()
+    token = mint(signing_key, cnf={"jkt": key.thumbprint()})
+    headers = dpop_headers(server, key, token)
+    statuses = [get(server, f"/api/private?i={i}", headers)[0] for i in range(5)]
+    assert statuses == [200, 401, 401, 401, 401]
+    status, body = get(server, "/api/private?i=5", headers)
+    assert body == b'{"error":"invalid_dpop_proof","message":"DPoP proof has already been used"}'
+
+
+def test_two_dpop_header_fields_are_refused_by_gunicorn(gunicorn, signing_key):
+    server = gunicorn(1)
+    key = DPoPKey()
+    token = mint(signing_key, cnf={"jkt": key.thumbprint()})
+    headers = dpop_headers(server, key, token)
+    status, body = get(server, "/api/private?twice", headers + [headers[1]])
+    assert (status, body) == (401, b'{"error":"invalid_dpop_proof",'
+                                   b'"message":"More than one DPoP proof"}')
+    assert get(server, "/api/private?once", headers)[0] == 200  # the proof itself is fine

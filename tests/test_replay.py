@@ -1,0 +1,65 @@
+"""Replay stores: each key is accepted once within its ttl, atomically; failures fail closed."""
+import threading
+
+import pytest
+from django.core.cache import caches
+
+from auth0_jwt.errors import ReplayStoreUnavailable
+from auth0_jwt.replay import CacheReplayStore, InProcessReplayStore
+from tests.clock import FrozenClock
+
+
+
+def test_in_process_store_sees_a_key_once_until_it_expires():
+    clock = FrozenClock(1000.0)
+    store = InProcessReplayStore(clock=clock)
+    assert store.seen_before("a", 60) is False
+    assert store.seen_before("a", 60) is True
+    clock.now += 59
+    assert store.seen_before("a", 60) is True
+    clock.now += 2
+    assert store.seen_before("a", 60) is False
+
+
+def test_in_process_store_is_bounded_and_drops_expired_keys_first():
+    clock = FrozenClock(1000.0)
+    store = InProcessReplayStore(max_entries=3, clock=clock)
+    store.seen_before("old", 1)
+    clock.now += 2
+    for key in ("b", "c", "d"):
+        assert store.seen_before(key, 60) is False
+    assert len(store._expiry) == 3
+    assert store.seen_before("b", 60) is True  # live keys kept while expired ones could go
+
+
+def test_in_process_store_admits_exactly_one_of_racing_threads():
+    store = InProcessReplayStore()
+    results = []
+    barrier = threading.Barrier(8)
+
+    def attempt():
+        barrier.wait()
+        results.append(store.seen_before("same", 60))
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert sorted(results) == [False] + [True] * 7
+
+
+def test_cache_store_on_locmem_sees_a_key_once():
+    store = CacheReplayStore(caches["default"], prefix="test-replay:")
+    assert store.seen_before("k1", 60) is False
+    assert store.seen_before("k1", 60) is True
+    assert store.seen_before("k2", 60) is False
+
+
+def test_cache_store_failure_is_replay_store_unavailable():
+    class Broken:
+        def add(self, *args, **kwargs):
+            raise ConnectionError("down")
+
+    with pytest.raises(ReplayStoreUnavailable):
+        CacheReplayStore(Broken()).seen_before("k", 60)

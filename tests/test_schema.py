@@ -1,0 +1,77 @@
+"""The OpenAPI schema and Swagger UI: every route, its bearer scheme, scopes and errors."""
+import re
+
+import pytest
+
+from api.urls import urlpatterns
+
+SCHEMA = "/api/schema?format=json"
+
+
+@pytest.fixture
+def schema(client):
+    response = client.get(SCHEMA, HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def operation(schema, path):
+    return schema["paths"][path]["get"]
+
+
+def test_every_api_route_is_described(schema):
+    expected = {"/api/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", p.pattern.regex.pattern)
+                .strip("^$").removesuffix("/?") for p in urlpatterns}
+    assert set(schema["paths"]) == expected
+
+
+def test_bearer_security_scheme_on_protected_routes_only(schema):
+    assert schema["components"]["securitySchemes"] == {"bearerAuth": {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "An access token for this API (RS256 JWT), sent as "
+                       "`Authorization: Bearer <token>`."}}
+    assert operation(schema, "/api/private")["security"] == [{"bearerAuth": []}]
+    assert operation(schema, "/api/feed")["security"] == [{"bearerAuth": []}, {}]  # optional
+    assert operation(schema, "/api/public")["security"] == [{}]
+    assert set(operation(schema, "/api/public")["responses"]) == {"200"}
+
+
+@pytest.mark.parametrize("path, scopes", [("/api/private-scoped", ["read:messages"]),
+                                          ("/api/messages", ["read:messages"]),
+                                          ("/api/admin", ["admin:access"])])
+def test_required_scopes_are_stated(schema, path, scopes):
+    op = operation(schema, path)
+    assert op["x-required-scopes"] == scopes
+    assert f"Requires scope `{scopes[0]}`." in op["description"]
+    forbidden = op["responses"]["403"]["content"]["application/json"]["examples"]
+    assert forbidden["insufficient_scope"]["value"] == {
+        "error": "insufficient_scope", "message": "Insufficient scope", "required_scopes": scopes}
+    assert "WWW-Authenticate" in op["responses"]["403"]["headers"]
+
+
+def test_error_bodies_are_documented(schema):
+    responses = operation(schema, "/api/private")["responses"]
+    assert set(responses) == {"200", "400", "401", "503"}
+    examples = responses["401"]["content"]["application/json"]["examples"]
+    assert examples["unauthorized"]["value"] == {"error": "unauthorized",
+                                                 "message": "Authentication required"}
+    assert responses["503"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error", "message"]
+    org = operation(schema, "/api/org/{org_id}")
+    assert org["responses"]["403"]["content"]["application/json"]["examples"]["forbidden"][
+        "value"] == {"error": "forbidden",
+                     "message": "Claim 'org_id' does not have the required value"}
+    assert "claim `org_id` must equal `\"org_123\"`" in org["description"]
+
+
+def test_docs_are_public_even_with_a_bad_token(client):
+    response = client.get(SCHEMA, HTTP_AUTHORIZATION="Bearer not-a-jwt")
+    assert response.status_code == 200
+
+
+def test_swagger_ui_loads_its_assets_from_this_server(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert not re.search(r"""(src|href)=["']https?://""", page)  # no CDN: works offline
