@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 from .jwks import RSA_ALGORITHMS
 from .local_issuer import LocalKeyError, load_or_create_key
@@ -226,7 +227,8 @@ def check_session_token():
     """The session-held token needs sessions and CSRF protection for the token page."""
     if auth0_settings.SESSION_TOKEN is not True:
         return []
-    missing = [m for m in SESSION_MIDDLEWARE if m not in getattr(settings, "MIDDLEWARE", [])]
+    installed = getattr(settings, "MIDDLEWARE", [])
+    missing = [m for m in SESSION_MIDDLEWARE if not _has_middleware(installed, m)]
     if not missing:
         return []
     return [error("SESSION_TOKEN", f"needs {' and '.join(missing)} in MIDDLEWARE",
@@ -283,3 +285,18 @@ def _is_audience_setting(audience):
     if isinstance(audience, str):
         return True
     return isinstance(audience, (list, tuple)) and all(isinstance(a, str) for a in audience)
+
+
+def _has_middleware(installed, required):
+    """``required`` (a dotted path) or a subclass of it is in ``installed``."""
+    if required in installed:
+        return True
+    base = import_string(required)
+    for path in installed:
+        try:
+            candidate = import_string(path)
+        except ImportError:
+            continue
+        if isinstance(candidate, type) and issubclass(candidate, base):
+            return True
+    return False

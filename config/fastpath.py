@@ -10,15 +10,23 @@ Measured on the request path under gunicorn (``make bench``, README "Performance
   headers from the WSGI environ, only to find no ``Origin``. Requests without ``Origin`` (not
   from a browser's cross-origin call) and that are not ``OPTIONS`` get exactly what it would
   do, ``Vary: origin``, without that; all others go through it unchanged.
+- Django's session middleware serves one feature here, the browsable API's pasted token
+  (``AUTH0_JWT['SESSION_TOKEN']``, off unless ``DEBUG``). While it is off nothing reads or
+  writes a session, yet the middleware costs about 6% of an API request (cookie parsing, a
+  session object, response checks). It stands aside then; with the feature on it is
+  Django's own, unchanged.
 - DRF's content negotiation parses the ``Accept`` header into media types and matches each
   renderer against them, also for the clients that send no ``Accept`` or ``*/*`` (curl,
   ``fetch``, wrk). For those, the answer is always the first renderer with its own media
   type; anything else goes through DRF's negotiation unchanged.
 """
 from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core import signals
 from django.utils.cache import patch_vary_headers
 from rest_framework.negotiation import DefaultContentNegotiation
+
+from auth0_jwt.settings import auth0_settings
 
 DUMMY_DATABASE = "django.db.backends.dummy"
 # Backends whose close() is BaseCache's no-op.
@@ -78,3 +86,17 @@ class CorsMiddleware(BaseCorsMiddleware):
         if enabled:
             patch_vary_headers(response, ("origin",))
         return response
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """``django.contrib.sessions``' middleware, standing aside while no session is used.
+
+    Only ``auth0_jwt/session.py`` and the token page use ``request.session``, and both do
+    nothing unless ``AUTH0_JWT['SESSION_TOKEN']`` is on (read per request, so a settings
+    change applies at once).
+    """
+
+    def __call__(self, request):
+        if auth0_settings.SESSION_TOKEN is True:
+            return super().__call__(request)
+        return self.get_response(request)  # (a coroutine under ASGI: awaited by the caller)

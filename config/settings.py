@@ -64,8 +64,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     # For the token page and the browsable API's session-held token (auth0_jwt/session.py);
-    # API views are CSRF-exempt as always, the session class enforces CSRF itself.
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # API views are CSRF-exempt as always, the session class enforces CSRF itself. The
+    # session middleware is Django's, standing aside while AUTH0_JWT['SESSION_TOKEN'] is off
+    # (config/fastpath.py); the CSRF one stays as is (check --deploy looks for it by name).
+    "config.fastpath.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -14,7 +14,10 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 
 from auth0_jwt.authentication import B64TOKEN, is_b64token
-from config.fastpath import CorsMiddleware, FastContentNegotiation, disconnect_idle_request_signals
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+
+from config.fastpath import (CorsMiddleware, FastContentNegotiation, SessionMiddleware,
+                             disconnect_idle_request_signals)
 
 ACCEPTS = [None, "*/*", " */* ", "", "application/json", "text/html", "application/*",
            "text/html, */*;q=0.1", "application/json; indent=4", "*/*; q=0.5", "image/png"]
@@ -101,3 +104,25 @@ def test_b64token_check_agrees_with_the_rfc6750_grammar():
     for _ in range(30_000):
         token = "".join(rng.choice(pool) for _ in range(rng.randint(0, 8)))
         assert is_b64token(token) == bool(B64TOKEN.fullmatch(token)), repr(token)
+
+
+def session_run(middleware_class, **request_headers):
+    middleware = middleware_class(lambda request: JsonResponse({"ok": True}))
+    request = RequestFactory().get("/api/private", **request_headers)
+    response = middleware(request)
+    return dict(response.headers), response.cookies.output(), hasattr(request, "session")
+
+
+@pytest.mark.parametrize("cookie", [{}, {"HTTP_COOKIE": "sessionid=abc"}])
+def test_session_middleware_stands_aside_while_no_session_token_is_used(settings, cookie):
+    settings.AUTH0_JWT = {**(settings.AUTH0_JWT or {}), "SESSION_TOKEN": False}
+    ours, theirs = session_run(SessionMiddleware, **cookie), session_run(DjangoSessionMiddleware,
+                                                                         **cookie)
+    assert ours[:2] == theirs[:2]
+    assert ours[2] is False
+
+
+def test_session_middleware_is_djangos_while_the_session_token_is_on(settings):
+    settings.AUTH0_JWT = {**(settings.AUTH0_JWT or {}), "SESSION_TOKEN": True}
+    assert session_run(SessionMiddleware) == session_run(DjangoSessionMiddleware)
+    assert session_run(SessionMiddleware)[2] is True

@@ -194,7 +194,8 @@ def test_token_signed_by_another_key_is_not_kept(browser, signing_key, local_iss
 def test_session_token_without_the_middleware_is_a_configuration_error(local_settings):
     from django.core.checks import run_checks
 
-    local_settings.MIDDLEWARE = [m for m in local_settings.MIDDLEWARE if "csrf" not in m]
+    local_settings.MIDDLEWARE = [m for m in local_settings.MIDDLEWARE
+                                 if "csrf" not in m.lower()]
     [message] = [m for m in run_checks() if m.id == "auth0_jwt.E019"]
     assert message.msg == ("AUTH0_JWT['SESSION_TOKEN'] needs "
                            "django.middleware.csrf.CsrfViewMiddleware in MIDDLEWARE.")
