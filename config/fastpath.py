@@ -93,7 +93,8 @@ class SessionMiddleware(DjangoSessionMiddleware):
 
     Only ``auth0_jwt/session.py`` and the token page use ``request.session``, and both do
     nothing unless ``AUTH0_JWT['SESSION_TOKEN']`` is on (read per request, so a settings
-    change applies at once).
+    change applies at once). While it is off, a leftover session cookie is left alone (Django
+    would expire an empty session's cookie and add ``Vary: Cookie``).
     """
 
     def __call__(self, request):

@@ -113,13 +113,17 @@ def session_run(middleware_class, **request_headers):
     return dict(response.headers), response.cookies.output(), hasattr(request, "session")
 
 
-@pytest.mark.parametrize("cookie", [{}, {"HTTP_COOKIE": "sessionid=abc"}])
-def test_session_middleware_stands_aside_while_no_session_token_is_used(settings, cookie):
+def test_session_middleware_stands_aside_while_no_session_token_is_used(settings):
     settings.AUTH0_JWT = {**(settings.AUTH0_JWT or {}), "SESSION_TOKEN": False}
-    ours, theirs = session_run(SessionMiddleware, **cookie), session_run(DjangoSessionMiddleware,
-                                                                         **cookie)
+    ours, theirs = session_run(SessionMiddleware), session_run(DjangoSessionMiddleware)
     assert ours[:2] == theirs[:2]
     assert ours[2] is False
+
+
+def test_a_leftover_session_cookie_is_left_alone_while_no_session_token_is_used(settings):
+    settings.AUTH0_JWT = {**(settings.AUTH0_JWT or {}), "SESSION_TOKEN": False}
+    headers, cookies, has_session = session_run(SessionMiddleware, HTTP_COOKIE="sessionid=abc")
+    assert (headers, cookies, has_session) == ({"Content-Type": "application/json"}, "", False)
 
 
 def test_session_middleware_is_djangos_while_the_session_token_is_on(settings):
