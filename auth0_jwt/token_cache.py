@@ -123,8 +123,9 @@ class CachingVerifier(TokenVerifier):
         if self._key_set_version() == version:
             header = verified.header
             # The entry holds ``key`` once: as the dict key and as its token's string.
-            self.cache.put(key, (verified.presented_as(key), version, header["kid"],
-                                 header["alg"], self.time_claims(verified.payload)))
+            cached = verified if verified.token is key else verified.presented_as(key)
+            self.cache.put(key, (cached, version, header["kid"], header["alg"],
+                                 self.time_claims(verified.payload)))
         return verified
 
     def still_valid(self, entry):
