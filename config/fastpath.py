@@ -24,6 +24,7 @@ from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core import signals
 from django.utils.cache import patch_vary_headers
+from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from auth0_jwt.settings import auth0_settings
@@ -52,13 +53,20 @@ class FastContentNegotiation(DefaultContentNegotiation):
 
     With no ``Accept`` header, or ``Accept: */*``, and no format override (URL suffix or
     ``?format=``), DRF selects the first renderer and its media type; this returns the same
-    pair without parsing. Every other request is negotiated by DRF itself (406 included).
+    pair without parsing. Every other request is negotiated by DRF itself, except that an
+    ``Accept`` header no renderer can satisfy gets the first renderer (JSON) instead of a 406:
+    RFC 9110 section 12.5.1 lets a server disregard ``Accept``, and a 406 would otherwise hide
+    the 401/403 a client must see (DRF negotiates before it authenticates). An unknown
+    ``?format=`` or suffix is still DRF's 404.
     """
 
     def select_renderer(self, request, renderers, format_suffix=None):
         if format_suffix is None and renderers and self._accepts_anything(request):
             return renderers[0], renderers[0].media_type
-        return super().select_renderer(request, renderers, format_suffix)
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            return renderers[0], renderers[0].media_type
 
     def _accepts_anything(self, request):
         meta = request._request.META
