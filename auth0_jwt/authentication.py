@@ -76,9 +76,26 @@ class Auth0JWTAuthentication(BaseAuthentication):
         found = [token for token in (self.get_header_token(request),
                                      self.get_query_token(request),
                                      self.get_form_token(request)) if token is not None]
-        if len(found) > 1:
+        # RFC 6750 section 2: a client must not use more than one method, also when the other
+        # method is one this server has switched off (fail closed: which token was meant?).
+        if len(found) > 1 or (found and self.carries_switched_off_token(request)):
             raise exceptions.InvalidRequest("Token sent by more than one method")
         return found[0] if found else None
+
+    def carries_switched_off_token(self, request):
+        """An ``access_token`` in the query or form body while that method is off."""
+        django_request = request._request
+        if (not auth0_settings.ALLOW_QUERY_TOKEN
+                and "access_token" in django_request.META.get("QUERY_STRING", "")
+                and "access_token" in django_request.GET):
+            return True
+        return (not auth0_settings.ALLOW_FORM_TOKEN and self.is_form_body(request)
+                and "access_token" in django_request.POST)
+
+    def is_form_body(self, request):
+        # RFC 6750 section 2.2: only a form-encoded body, never on GET.
+        return (request.method not in ("GET", "HEAD")
+                and (request.content_type or "").startswith(FORM_CONTENT_TYPE))
 
     def get_header_token(self, request):
         # The Django request's META directly: DRF's Request forwards attribute reads through
@@ -111,9 +128,7 @@ class Auth0JWTAuthentication(BaseAuthentication):
         return self.single_parameter(request._request.GET.getlist("access_token"))
 
     def get_form_token(self, request):
-        # RFC 6750 section 2.2: only a form-encoded body, never on GET.
-        if (not auth0_settings.ALLOW_FORM_TOKEN or request.method in ("GET", "HEAD")
-                or not (request.content_type or "").startswith(FORM_CONTENT_TYPE)):
+        if not auth0_settings.ALLOW_FORM_TOKEN or not self.is_form_body(request):
             return None
         return self.single_parameter(request._request.POST.getlist("access_token"))
 

@@ -84,6 +84,16 @@ class TestQueryToken:
         assert response.status_code == 401
         assert response.json() == UNAUTHORIZED
 
+    def test_header_and_switched_off_query_token_together_are_400(self, api, token):
+        # Two methods were used even though the query method is off: which token was meant?
+        response = api(f"/api/private?access_token={token()}", token())
+        assert response.status_code == 400
+        assert response.json() == {"error": "invalid_request",
+                                   "message": "Token sent by more than one method"}
+
+    def test_other_query_parameters_beside_a_header_token_are_fine(self, api, token):
+        assert api("/api/private?not_access_token=1&x=access_token", token()).status_code == 200
+
     def test_query_token_works_when_enabled(self, api, token, configure):
         configure(ALLOW_QUERY_TOKEN=True)
         assert api(f"/api/private?access_token={token()}").status_code == 200
@@ -111,6 +121,12 @@ class TestFormToken:
     def test_form_token_is_ignored_by_default(self, client, auth0_settings, token):
         response = self.post(client, token())
         assert response.status_code == 401
+
+    def test_header_and_switched_off_form_token_together_are_400(self, client, auth0_settings,
+                                                                  token):
+        response = self.post(client, token(), HTTP_AUTHORIZATION=f"Bearer {token()}")
+        assert response.status_code == 400
+        assert response.json()["message"] == "Token sent by more than one method"
 
     def test_form_token_works_when_enabled(self, client, configure, token):
         configure(ALLOW_FORM_TOKEN=True)
