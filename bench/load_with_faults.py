@@ -34,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hostile import FaultyJWKSServer, free_port, hmac_signed, public_key_forms, unsigned  # noqa: E402
+from tests.hostile import FaultyJWKSServer, hmac_signed, public_key_forms, unsigned  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 from tests.keys import AUDIENCE, ISSUER, SigningKey, claims, mint  # noqa: E402
 
 ANY_TIME = "always"

@@ -2,8 +2,11 @@
 
 
 class FrozenClock:
-    def __init__(self, now):
+    def __init__(self, now=1_000_000.0):
         self.now = now
 
     def __call__(self):
         return self.now
+
+    def advance(self, seconds):
+        self.now += seconds

@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from http.server import ThreadingHTTPServer
@@ -135,13 +134,6 @@ def gzip_bomb(size=20_000_000):
     return gzip.compress(b'{"keys": [' + b" " * size + b"]}", compresslevel=9)
 
 
-def free_port():
-    """A loopback port with nothing listening on it (for 'tenant down' tests)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class FaultyJWKSServer(JWKSServer):
     """``JWKSServer`` plus a chosen port, hit timestamps and a dribbling body.
 
@@ -186,16 +178,3 @@ class _FaultyHandler(_Handler):
                 time.sleep(interval)
         except (BrokenPipeError, ConnectionResetError):
             pass
-
-
-class Clock:
-    """An injectable monotonic clock for JWKSClient / TokenVerifier tests."""
-
-    def __init__(self, now=1_000_000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds

@@ -1,13 +1,14 @@
 """A real ``manage.py runserver`` on a free 127.0.0.1 port, configured only by environment
 variables, as ``make run`` starts it (DEBUG on, no tenant: the local issuer)."""
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # Blank values win over a developer's .env (real environment variables take precedence).
@@ -26,12 +27,6 @@ def manage(*args, timeout=60, **env):
     """Run ``manage.py`` in a fresh interpreter; returns the CompletedProcess."""
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=project_env(**env),
                           capture_output=True, text=True, timeout=timeout)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RunServer:

@@ -1,4 +1,5 @@
-"""Real servers as subprocesses for end-to-end tests: redis-server and gunicorn, on 127.0.0.1.
+"""Real servers as subprocesses for end-to-end tests (redis-server here; gunicorn in
+gunicorn_server.py), on 127.0.0.1, and the helpers to start them.
 
 Each listens on a free loopback port, is waited for with a deadline, and is stopped by the
 fixture that started it (terminate, then kill), never by name.
@@ -7,16 +8,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def free_port():
+    """A loopback port with nothing listening on it right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -76,43 +74,3 @@ class RedisServer:
 
     def stop(self):
         stop(self.process)
-
-
-class Gunicorn:
-    """``gunicorn config.wsgi`` with ``workers`` sync workers; the access log records each
-    request's worker pid, status and query (``access_log()``)."""
-
-    def __init__(self, tmp_path, env, workers=2):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / f"access-{self.port}.log"
-        self.error_path = tmp_path / f"error-{self.port}.log"
-        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
-                   "-b", f"127.0.0.1:{self.port}", "--timeout", "30",
-                   "--access-logfile", str(self.log_path),
-                   "--access-logformat", "%(p)s %(s)s %(q)s",
-                   "--error-logfile", str(self.error_path), "config.wsgi"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**base_env(), **env},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for(self.ready, "gunicorn", timeout=60, process=self.process)
-        except RuntimeError:
-            stop(self.process)
-            raise RuntimeError(self.error_path.read_text() if self.error_path.exists() else "")
-
-    def ready(self):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-            return True
-
-    def access_log(self):
-        """``[(pid, status, query), ...]`` in the order gunicorn logged them."""
-        lines = self.log_path.read_text().splitlines() if self.log_path.exists() else []
-        return [tuple(line.split(" ", 2)) for line in lines if line.strip()]
-
-    def stop(self):
-        stop(self.process)
-
-
-def base_env():
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "VIRTUAL_ENV")
-    return {name: os.environ[name] for name in keep if name in os.environ}

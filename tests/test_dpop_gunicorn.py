@@ -4,6 +4,7 @@ Each round sends one proof many times at once over separate connections; gunicor
 tells which worker served each request, so a round counts only when both workers served it.
 """
 import http.client
+import json
 import threading
 import uuid
 
@@ -11,9 +12,9 @@ import pytest
 
 from tests.dpop_client import DPoPKey
 from tests.keys import AUDIENCE, ISSUER, mint
-from tests.processes import Gunicorn, RedisServer, wait_for
+from tests.gunicorn_server import GunicornServer, production_environ
+from tests.processes import RedisServer, wait_for
 
-SECRET = "test-secret-key-for-gunicorn-e2e-0123456789-abcdefghijklmnop"
 ATTEMPTS = 12  # same proof, concurrently, per round
 MAX_ROUNDS = 25  # rounds until both workers took part (nearly always the first; a loaded
 #                  machine can starve one worker for a few rounds)
@@ -28,17 +29,19 @@ def redis_server(tmp_path_factory):
 
 @pytest.fixture
 def gunicorn(tmp_path, jwks_server):
-    """Start ``gunicorn config.wsgi`` with DPoP allowed; stopped after the test."""
+    """The README's production command (tests/gunicorn_server.py) with DPoP allowed and JSON
+    logs, whose access lines carry each request's worker pid; stopped after the test."""
     started = []
 
     def start(workers, **env):
-        server = Gunicorn(tmp_path, workers=workers, env={
-            "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": SECRET,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_LOG_LEVEL": "WARNING",
-            "AUTH0_ISSUER": ISSUER, "AUTH0_AUDIENCE": AUDIENCE, "AUTH0_JWKS_URL": jwks_server.url,
-            "AUTH0_DPOP_MODE": "allowed", **env})
+        log_dir = tmp_path / f"gunicorn-{len(started)}"
+        log_dir.mkdir()
+        server = GunicornServer(production_environ(
+            log_dir / "static", WEB_CONCURRENCY=str(workers), DJANGO_LOG_FORMAT="json",
+            DJANGO_LOG_LEVEL="WARNING", AUTH0_ISSUER=ISSUER, AUTH0_AUDIENCE=AUDIENCE,
+            AUTH0_JWKS_URL=jwks_server.url, AUTH0_DPOP_MODE="allowed", **env), log_dir)
         started.append(server)
-        return server
+        return server.start(timeout=60)
 
     yield start
     for server in started:
@@ -59,7 +62,7 @@ def get(server, path, headers):
 
 
 def dpop_headers(server, key, token, path="/api/private"):
-    proof = key.proof(htu=f"{server.base}{path}", access_token=token)
+    proof = key.proof(htu=server.url(path), access_token=token)
     return [("Authorization", f"DPoP {token}"), ("DPoP", proof)]
 
 
@@ -82,8 +85,11 @@ def send_round(server, headers, round_id):
 
 
 def logged(server, round_id):
-    return {query: (pid, status) for pid, status, *rest in server.access_log()
-            for query in rest if query.startswith(f"r={round_id}&")}
+    """``{query: (pid, status)}`` of this round's requests, from the JSON access log."""
+    lines = [json.loads(line) for line in server.access_log().splitlines() if line.strip()]
+    return {line["query"]: (line["pid"], str(line["status"])) for line in lines
+            if line.get("logger") == "gunicorn.access"
+            and line.get("query", "").startswith(f"r={round_id}&")}
 
 
 def round_across_workers(server, key, signing_key):

@@ -12,7 +12,9 @@ import pytest
 
 from auth0_jwt.errors import SigningKeysUnavailable, UnknownSigningKey
 from auth0_jwt.jwks import JWKSClient
-from tests.hostile import Clock, FaultyJWKSServer, ec_jwk, free_port, gzip_bomb, small_rsa_jwk
+from tests.clock import FrozenClock as Clock
+from tests.hostile import FaultyJWKSServer, ec_jwk, gzip_bomb, small_rsa_jwk
+from tests.processes import free_port
 from tests.keys import SigningKey, mint
 from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)
 
