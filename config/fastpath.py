@@ -24,9 +24,7 @@ from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core import signals
 from django.utils.cache import patch_vary_headers
-from rest_framework import exceptions
-from rest_framework.negotiation import DefaultContentNegotiation
-
+from auth0_jwt.negotiation import DisregardUnsatisfiableAccept
 from auth0_jwt.settings import auth0_settings
 
 DUMMY_DATABASE = "django.db.backends.dummy"
@@ -48,25 +46,19 @@ def disconnect_idle_request_signals():
         signals.request_finished.disconnect(close_caches)
 
 
-class FastContentNegotiation(DefaultContentNegotiation):
-    """DRF's negotiation, with the answer for "anything goes" requests taken directly.
+class FastContentNegotiation(DisregardUnsatisfiableAccept):
+    """auth0_jwt's negotiation, with the answer for "anything goes" requests taken directly.
 
     With no ``Accept`` header, or ``Accept: */*``, and no format override (URL suffix or
     ``?format=``), DRF selects the first renderer and its media type; this returns the same
-    pair without parsing. Every other request is negotiated by DRF itself, except that an
-    ``Accept`` header no renderer can satisfy gets the first renderer (JSON) instead of a 406:
-    RFC 9110 section 12.5.1 lets a server disregard ``Accept``, and a 406 would otherwise hide
-    the 401/403 a client must see (DRF negotiates before it authenticates). An unknown
-    ``?format=`` or suffix is still DRF's 404.
+    pair without parsing. Every other request goes through the parent class (DRF's
+    negotiation, JSON where DRF would answer 406).
     """
 
     def select_renderer(self, request, renderers, format_suffix=None):
         if format_suffix is None and renderers and self._accepts_anything(request):
             return renderers[0], renderers[0].media_type
-        try:
-            return super().select_renderer(request, renderers, format_suffix)
-        except exceptions.NotAcceptable:
-            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
 
     def _accepts_anything(self, request):
         meta = request._request.META
