@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[openapi,redis]" --group demo --group test
 	touch $@
 
 # With no AUTH0_DOMAIN (no .env needed), DEBUG on means the built-in local issuer: print curl

@@ -2,30 +2,35 @@
 from rest_framework import serializers
 
 
-class PublicMessage(serializers.Serializer):
+class Message(serializers.Serializer):
     message = serializers.CharField()
+
+
+class PublicMessage(Message):
     timestamp = serializers.DateTimeField(help_text="ISO 8601, UTC")
 
 
-class PrincipalMessage(PublicMessage):
+class PrivateMessage(PublicMessage):
     user = serializers.CharField(help_text="the token's 'sub'")
-    scope = serializers.CharField(help_text="the token's scopes, space-separated, sorted")
 
 
-class Message(serializers.Serializer):
+class ScopedMessage(PrivateMessage):
+    scope = serializers.CharField(required=False,
+                                  help_text="the token's 'scope' claim as sent (absent if none)")
+
+
+class Item(serializers.Serializer):
     id = serializers.IntegerField()
     text = serializers.CharField()
 
 
-class Messages(PrincipalMessage):
-    messages = Message(many=True)
+class Messages(serializers.Serializer):
+    messages = Item(many=True)
 
 
-class OrganizationMessage(PrincipalMessage):
-    org_id = serializers.CharField()
+class AdminMessage(Message):
+    userId = serializers.CharField(help_text="the token's 'sub'")  # noqa: N815 (the quickstart's key)
 
 
-class Feed(PublicMessage):
-    personalized = serializers.BooleanField()
-    user = serializers.CharField(required=False, help_text="only with a token")
-    scope = serializers.CharField(required=False, help_text="only with a token")
+class Feed(Message):
+    personalizedContent = serializers.BooleanField()  # noqa: N815 (the quickstart's key)

@@ -8,7 +8,7 @@ class Auth0JWTConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from auth0_jwt._ops import checks  # noqa: F401  (registers the system checks)
 
         register_schema_extensions()
 
@@ -21,14 +21,14 @@ def register_schema_extensions():
         import drf_spectacular  # noqa: F401
     except ImportError:
         return
-    from . import schema  # noqa: F401
+    from auth0_jwt._drf import schema  # noqa: F401
 
 
 def reload_on_change(*, setting, **kwargs):
     # DEBUG too: the local issuer's key is only ever trusted while DEBUG is on.
     if setting in ("AUTH0_JWT", "REST_FRAMEWORK", "CACHES", "SECRET_KEY", "DEBUG"):
-        from . import runtime
-        from .settings import auth0_settings
+        from auth0_jwt._ops import runtime
+        from auth0_jwt._settings import auth0_settings
 
         auth0_settings.reload()
         runtime.reset()

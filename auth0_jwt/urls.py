@@ -1,7 +1,7 @@
 """URLs of the token page: ``path("auth/", include("auth0_jwt.urls"))``."""
 from django.urls import re_path
 
-from . import token_page
+from auth0_jwt._dev import token_page
 
 app_name = "auth0_jwt"
 

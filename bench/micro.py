@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from jose import jwt
 
-from auth0_jwt.errors import TokenError
-from auth0_jwt.jwks import JWKSClient
-from auth0_jwt.token_cache import CachingVerifier
-from auth0_jwt.verification import TokenVerifier
+from auth0_jwt._core.errors import TokenError
+from auth0_jwt._core.jwks import JWKSClient
+from auth0_jwt._core.token_cache import CachingVerifier
+from auth0_jwt._core.verification import TokenVerifier
 
 from .common import AUDIENCE, ISSUER, flip_signature, mint_token, mint_tokens, new_key, start_jwks
 

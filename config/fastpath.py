@@ -24,8 +24,8 @@ from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core import signals
 from django.utils.cache import patch_vary_headers
-from auth0_jwt.negotiation import DisregardUnsatisfiableAccept
-from auth0_jwt.settings import auth0_settings
+from auth0_jwt._drf.negotiation import DisregardUnsatisfiableAccept
+from auth0_jwt._settings import auth0_settings
 
 DUMMY_DATABASE = "django.db.backends.dummy"
 # Backends whose close() is BaseCache's no-op.
@@ -91,7 +91,7 @@ class CorsMiddleware(BaseCorsMiddleware):
 class SessionMiddleware(DjangoSessionMiddleware):
     """``django.contrib.sessions``' middleware, standing aside while no session is used.
 
-    Only ``auth0_jwt/session.py`` and the token page use ``request.session``, and both do
+    Only ``auth0_jwt/_drf/session.py`` and the token page use ``request.session``, and both do
     nothing unless ``AUTH0_JWT['SESSION_TOKEN']`` is on (read per request, so a settings
     change applies at once). While it is off, a leftover session cookie is left alone (Django
     would expire an empty session's cookie and add ``Vary: Cookie``).

@@ -93,7 +93,7 @@ if os.path.isdir("/dev/shm"):
 
 def post_worker_init(worker):
     """Fetch the signing keys before the worker takes its first request, when
-    ``AUTH0_JWKS_WARMUP`` is on (see ``auth0_jwt.runtime.warm_up``; it never raises)."""
-    from auth0_jwt.runtime import warm_up
+    ``AUTH0_JWKS_WARMUP`` is on (see ``auth0_jwt._ops.runtime.warm_up``; it never raises)."""
+    from auth0_jwt._ops.runtime import warm_up
 
     warm_up()

@@ -1,6 +1,6 @@
 """Django settings for the demo API, from the environment and an optional ``.env`` file.
 
-Values are read here; they are validated by system checks (``auth0_jwt/checks.py`` and
+Values are read here; they are validated by system checks (``auth0_jwt/_ops/checks.py`` and
 ``config/checks.py``), which name the variable and show an example when one is wrong.
 """
 import secrets
@@ -63,7 +63,7 @@ MIDDLEWARE = [
     # served by the app itself under gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # For the token page and the browsable API's session-held token (auth0_jwt/session.py);
+    # For the token page and the browsable API's session-held token (auth0_jwt/_drf/session.py);
     # API views are CSRF-exempt as always, the session class enforces CSRF itself. The
     # session middleware is Django's, standing aside while AUTH0_JWT['SESSION_TOKEN'] is off
     # (config/fastpath.py); the CSRF one stays as is (check --deploy looks for it by name).
@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 X_FRAME_OPTIONS = "DENY"
-CSRF_FAILURE_VIEW = "auth0_jwt.views.csrf_failure"
+CSRF_FAILURE_VIEW = "auth0_jwt.csrf_failure"
 
 # No database: the session (only ever a pasted token) lives in a signed, HttpOnly cookie.
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
@@ -181,16 +181,16 @@ BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)
 REST_FRAMEWORK = {
     # Auth0JWTAuthentication first: DRF takes the 401 challenge from the first class.
     # SessionTokenAuthentication: a token pasted on /auth/token, when no header is sent.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["auth0_jwt.authentication.Auth0JWTAuthentication",
-                                       "auth0_jwt.session.SessionTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["auth0_jwt.Auth0JWTAuthentication",
+                                       "auth0_jwt.SessionTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "EXCEPTION_HANDLER": "auth0_jwt.handlers.exception_handler",
+    "EXCEPTION_HANDLER": "auth0_jwt.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + (["auth0_jwt.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
+    + (["auth0_jwt.BrowsableAPIRenderer"] if BROWSABLE_API else []),
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # DRF's negotiation, minus the parsing for "Accept: */*" (config/fastpath.py).
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.fastpath.FastContentNegotiation",
-    "DEFAULT_SCHEMA_CLASS": "auth0_jwt.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "auth0_jwt.AutoSchema",
 }
 
 # OpenAPI schema at /api/schema, Swagger UI at /api/docs ("Authorize" takes a pasted token).
@@ -203,7 +203,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],  # the docs are public: a bad token must not hide them
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "AUTHENTICATION_WHITELIST": ["auth0_jwt.authentication.Auth0JWTAuthentication"],
+    "AUTHENTICATION_WHITELIST": ["auth0_jwt.Auth0JWTAuthentication"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -4,7 +4,7 @@ Imported into ``conftest.py``, so every test module can use them.
 """
 import pytest
 
-from auth0_jwt.local_issuer import LOCAL_AUDIENCE, LocalIssuer
+from auth0_jwt._dev.local_issuer import LOCAL_AUDIENCE, LocalIssuer
 
 
 @pytest.fixture(scope="session")

@@ -43,22 +43,63 @@ def test_protected_route_with_invalid_token_is_401_invalid_token(api, path, othe
         'Bearer realm="api", error="invalid_token", error_description="Invalid token signature"')
 
 
-def test_private_returns_the_principal(api, token):
-    response = api("/api/private", token(sub="auth0|alice", scope="read:messages openid"))
+# The Express quickstart's 200 bodies, key for key and string for string ("timestamp": any
+# ISO 8601 UTC time with milliseconds, as JavaScript's toISOString()).
+TIMESTAMP = object()
+QUICKSTART_BODIES = [
+    ("/api/public", {}, {
+        "message": "Hello from a public endpoint! You don't need to be authenticated to see this.",
+        "timestamp": TIMESTAMP}),
+    ("/api/private", {}, {
+        "message": "Hello from a protected endpoint! You successfully authenticated.",
+        "user": "auth0|alice", "timestamp": TIMESTAMP}),
+    ("/api/private-scoped", {"scope": "openid read:messages"}, {
+        "message": "Hello from a scoped endpoint! You have the required permission.",
+        "user": "auth0|alice", "scope": "openid read:messages", "timestamp": TIMESTAMP}),
+    ("/api/messages", {"scope": "read:messages"}, {
+        "messages": [{"id": 1, "text": "Hello!"}, {"id": 2, "text": "World!"}]}),
+    ("/api/admin", {"scope": "admin:access"}, {
+        "message": "Admin access granted", "userId": "auth0|alice"}),
+    ("/api/org/org_123", {"org_id": "org_123"}, {"message": "Organization access granted"}),
+    ("/api/roles", {"roles": ["editor", "viewer"]}, {"message": "Role check passed"}),
+    ("/api/premium", {"subscription": "premium", "verified": True}, {
+        "message": "Premium feature access granted"}),
+    ("/api/feed", {}, {"message": "Welcome back, auth0|alice!", "personalizedContent": True}),
+]
+
+
+def matches(body, expected):
+    if body.keys() != expected.keys():
+        return False
+    return all(ISO_TIMESTAMP.fullmatch(body[k]) if v is TIMESTAMP else body[k] == v
+               for k, v in expected.items())
+
+
+@pytest.mark.parametrize("path,claims,expected", QUICKSTART_BODIES,
+                         ids=[row[0] for row in QUICKSTART_BODIES])
+def test_route_answers_exactly_as_the_quickstart(api, token, path, claims, expected):
+    response = api(path, token(sub="auth0|alice", **{"scope": None, **claims}))
     assert response.status_code == 200
-    body = response.json()
-    assert body["message"] == ("Hello from a private endpoint! You need to be authenticated "
-                               "to see this.")
-    assert body["user"] == "auth0|alice"
-    assert body["scope"] == "openid read:messages"
-    assert ISO_TIMESTAMP.fullmatch(body["timestamp"])
+    assert matches(response.json(), expected), response.json()
+
+
+def test_feed_without_a_token_answers_as_the_quickstart(api):
+    response = api("/api/feed")
+    assert response.status_code == 200
+    assert response.json() == {"message": "Welcome, guest!", "personalizedContent": False}
+
+
+def test_scoped_route_omits_scope_when_the_token_has_no_scope_claim(api, token):
+    # Express's JSON.stringify drops an undefined "scope"; scopes here come from RBAC.
+    response = api("/api/private-scoped", token(scope=None, permissions=["read:messages"]))
+    assert response.status_code == 200
+    assert "scope" not in response.json()
 
 
 @pytest.mark.parametrize("path", ["/api/private-scoped", "/api/messages"])
 def test_read_messages_routes_accept_the_scope(api, token, path):
     response = api(path, token(scope="read:messages"))
     assert response.status_code == 200
-    assert response.json()["user"] == "auth0|user-1"
 
 
 @pytest.mark.parametrize("path,scope", [("/api/private-scoped", "read:messages"),
@@ -78,7 +119,7 @@ def test_permissions_array_grants_scopes(api, token):
     # Auth0 RBAC puts granted permissions in a "permissions" array.
     response = api("/api/admin", token(scope=None, permissions=["admin:access"]))
     assert response.status_code == 200
-    assert response.json()["scope"] == "admin:access"
+    assert response.json()["userId"] == "auth0|user-1"
 
 
 def test_admin_with_admin_scope(api, token):
@@ -88,7 +129,6 @@ def test_admin_with_admin_scope(api, token):
 def test_org_route_requires_org_id_claim(api, token):
     ok = api("/api/org/org_123", token(org_id="org_123"))
     assert ok.status_code == 200
-    assert ok.json()["org_id"] == "org_123"
     wrong = api("/api/org/org_123", token(org_id="org_999"))
     assert wrong.status_code == 403
     assert wrong.json() == {"error": "forbidden",
@@ -115,20 +155,6 @@ def test_premium_route_checks_subscription_and_verified(api, token, claims, stat
     if status == 403:
         assert response.json() == {"error": "forbidden",
                                    "message": "A verified premium subscription is required"}
-
-
-def test_feed_is_anonymous_without_token(api):
-    response = api("/api/feed")
-    assert response.status_code == 200
-    assert response.json()["personalized"] is False
-
-
-def test_feed_is_personalised_with_a_valid_token(api, token):
-    response = api("/api/feed", token(sub="auth0|bob"))
-    assert response.status_code == 200
-    body = response.json()
-    assert body["personalized"] is True
-    assert body["user"] == "auth0|bob"
 
 
 def test_feed_with_an_invalid_token_is_still_401(api, token):

@@ -1,4 +1,4 @@
-"""auth0_jwt/audit.py: one security-log line per refused request, with the facts and never
+"""auth0_jwt/_ops/audit.py: one security-log line per refused request, with the facts and never
 the token."""
 import logging
 

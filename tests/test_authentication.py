@@ -3,9 +3,9 @@ import pytest
 from django.test import RequestFactory
 from rest_framework.request import Request
 
-from auth0_jwt.authentication import Auth0JWTAuthentication
-from auth0_jwt.tokens import VerifiedToken
-from auth0_jwt.users import TokenUser
+from auth0_jwt._drf.authentication import Auth0JWTAuthentication
+from auth0_jwt._core.tokens import VerifiedToken
+from auth0_jwt._drf.users import TokenUser
 
 pytestmark = pytest.mark.urls("tests.urls")
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from auth0_jwt.local_issuer import LOCAL_AUDIENCE, LocalIssuer
+from auth0_jwt._dev.local_issuer import LOCAL_AUDIENCE, LocalIssuer
 from tests.browser import start_chromium
 from tests.live_server import RunServer
 

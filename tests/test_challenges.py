@@ -1,5 +1,5 @@
 """WWW-Authenticate composition for each DPoP mode (RFC 6750 section 3, RFC 9449 section 7.1)."""
-from auth0_jwt.challenges import www_authenticate
+from auth0_jwt._drf.challenges import www_authenticate
 
 ALGS = ["ES256", "PS256"]
 

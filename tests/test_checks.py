@@ -63,7 +63,7 @@ def test_warning_when_our_authentication_class_is_not_first(settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_AUTHENTICATION_CLASSES": [
             "rest_framework.authentication.BasicAuthentication",
-            "auth0_jwt.authentication.Auth0JWTAuthentication"],
+            "auth0_jwt._drf.authentication.Auth0JWTAuthentication"],
     }
     found = {m.id: m for m in checks.run_checks()}
     assert found["auth0_jwt.W001"].level == checks.WARNING

@@ -21,8 +21,8 @@ import django
 django.setup()
 from django.urls import resolve
 resolve("/api/private")  # loads the URLconf, the views and the authentication class
-from auth0_jwt.jwks import JWKSClient
-from auth0_jwt.verification import TokenVerifier
+from auth0_jwt._core.jwks import JWKSClient
+from auth0_jwt._core.verification import TokenVerifier
 from tests.hostile import FaultyJWKSServer
 from tests.keys import AUDIENCE, ISSUER, SigningKey, mint
 key = SigningKey("probe")

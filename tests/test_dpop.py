@@ -2,9 +2,9 @@
 ttl, and jti values scoped to their key."""
 import pytest
 
-from auth0_jwt.dpop import ProofVerifier
-from auth0_jwt.errors import InvalidDPoPProof, ReplayedDPoPProof
-from auth0_jwt.replay import InProcessReplayStore
+from auth0_jwt._core.dpop import ProofVerifier
+from auth0_jwt._core.errors import InvalidDPoPProof, ReplayedDPoPProof
+from auth0_jwt._core.replay import InProcessReplayStore
 from tests.clock import FrozenClock
 from tests.dpop_client import DPoPKey
 

@@ -1,7 +1,7 @@
 """System checks for the DPoP and shared-cache settings: each bad value names itself."""
 import pytest
 
-from auth0_jwt.checks import check_settings
+from auth0_jwt._ops.checks import check_settings
 
 
 def ids():

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from auth0_jwt.encoding import b64url_decode, json_object
-from auth0_jwt.errors import MalformedToken
+from auth0_jwt._core.encoding import b64url_decode, json_object
+from auth0_jwt._core.errors import MalformedToken
 from tests.keys import b64url
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

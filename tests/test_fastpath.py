@@ -13,7 +13,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 
-from auth0_jwt.authentication import B64TOKEN, is_b64token
+from auth0_jwt._drf.authentication import B64TOKEN, is_b64token
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 
 from config.fastpath import (CorsMiddleware, FastContentNegotiation, SessionMiddleware,

@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from auth0_jwt.challenges import bearer_challenge, quote
+from auth0_jwt._drf.challenges import bearer_challenge, quote
 
 pytestmark = pytest.mark.urls("tests.urls")
 

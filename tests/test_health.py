@@ -1,8 +1,8 @@
-"""auth0_jwt/health.py (/healthz, /readyz) and runtime.warm_up: unauthenticated JSON probes
+"""auth0_jwt/_ops/health.py (/healthz, /readyz) and runtime.warm_up: unauthenticated JSON probes
 and the opt-in JWKS fetch at worker start."""
 import logging
 
-from auth0_jwt import runtime
+from auth0_jwt._ops import runtime
 
 UNAVAILABLE = {"error": "temporarily_unavailable",
                "message": "Signing keys are temporarily unavailable"}

@@ -167,4 +167,4 @@ def test_optional_route_refuses_a_present_but_bad_token(authorization, client, a
 def test_optional_route_treats_another_scheme_as_anonymous(client, api):
     response = get(client, "/api/feed", "Basic dXNlcjpwYXNz")
     assert response.status_code == 200
-    assert response.json()["personalized"] is False
+    assert response.json()["personalizedContent"] is False

@@ -13,11 +13,11 @@ from django.test import RequestFactory
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 from rest_framework.request import Request
 
-from auth0_jwt import exceptions
-from auth0_jwt.authentication import B64TOKEN, Auth0JWTAuthentication
-from auth0_jwt.errors import TokenError
-from auth0_jwt.jwks import JWKSClient
-from auth0_jwt.verification import TokenVerifier
+from auth0_jwt._drf import exceptions
+from auth0_jwt._drf.authentication import B64TOKEN, Auth0JWTAuthentication
+from auth0_jwt._core.errors import TokenError
+from auth0_jwt._core.jwks import JWKSClient
+from auth0_jwt._core.verification import TokenVerifier
 from tests.hostile import FaultyJWKSServer, rs_signed, segment
 from tests.keys import AUDIENCE, ISSUER, claims, mint
 from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)

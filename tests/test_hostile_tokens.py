@@ -3,7 +3,7 @@ itself is malformed), never a 200 or a 500.
 
 Classes from RFC 8725 (JWT BCP) and the known library CVEs; every token is assembled byte by
 byte in ``tests/hostile.py``, independent of the code under test. The expected messages are
-the fixed texts of ``auth0_jwt/errors.py``: a wrong message means a check ran in the wrong
+the fixed texts of ``auth0_jwt/_core/errors.py``: a wrong message means a check ran in the wrong
 order or did not run at all.
 """
 import re

@@ -4,8 +4,8 @@ import threading
 import pytest
 from jose.backends.base import Key
 
-from auth0_jwt import errors
-from auth0_jwt.jwks import JWKSClient
+from auth0_jwt._core import errors
+from auth0_jwt._core.jwks import JWKSClient
 from tests.clock import FrozenClock
 from tests.keys import SigningKey, mint
 

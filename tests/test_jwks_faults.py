@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from auth0_jwt.errors import SigningKeysUnavailable, UnknownSigningKey
-from auth0_jwt.jwks import JWKSClient
+from auth0_jwt._core.errors import SigningKeysUnavailable, UnknownSigningKey
+from auth0_jwt._core.jwks import JWKSClient
 from tests.clock import FrozenClock as Clock
 from tests.hostile import FaultyJWKSServer, ec_jwk, gzip_bomb, small_rsa_jwk
 from tests.processes import free_port

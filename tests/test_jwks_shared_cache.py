@@ -2,8 +2,8 @@
 import pytest
 from django.core.cache import caches
 
-from auth0_jwt.jwks import JWKSClient
-from auth0_jwt.shared_cache import CacheEntry
+from auth0_jwt._core.jwks import JWKSClient
+from auth0_jwt._core.shared_cache import CacheEntry
 from tests.clock import FrozenClock
 
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.core.checks import run_checks
 
-from auth0_jwt.local_issuer import (LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer, LocalKeyError,
+from auth0_jwt._dev.local_issuer import (LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer, LocalKeyError,
                                     load_or_create_key, public_jwk)
 from tests.keys import mint
 

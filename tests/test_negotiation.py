@@ -5,7 +5,7 @@ from django.test import RequestFactory
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 
-from auth0_jwt.negotiation import DisregardUnsatisfiableAccept
+from auth0_jwt._drf.negotiation import DisregardUnsatisfiableAccept
 
 
 def select(accept, path="/api/public", renderers=(JSONRenderer(), BrowsableAPIRenderer())):

@@ -1,5 +1,5 @@
 """Stateless DPoP nonces: valid on every server sharing the secret, until they expire."""
-from auth0_jwt.nonces import NonceSource
+from auth0_jwt._core.nonces import NonceSource
 from tests.clock import FrozenClock
 
 

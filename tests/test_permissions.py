@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from auth0_jwt.permissions import (ClaimCheck, ClaimEquals, ClaimIncludes, HasAnyScope,
+from auth0_jwt._drf.permissions import (ClaimCheck, ClaimEquals, ClaimIncludes, HasAnyScope,
                                    HasRequiredScopes, HasScope)
 
 

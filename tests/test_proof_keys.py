@@ -4,7 +4,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from auth0_jwt.proof_keys import ProofKey, ProofKeyError, jwk_thumbprint
+from auth0_jwt._core.proof_keys import ProofKey, ProofKeyError, jwk_thumbprint
 from tests.dpop_client import DPoPKey
 from tests.keys import b64url
 

@@ -4,8 +4,8 @@ import threading
 import pytest
 from django.core.cache import caches
 
-from auth0_jwt.errors import ReplayStoreUnavailable
-from auth0_jwt.replay import CacheReplayStore, InProcessReplayStore
+from auth0_jwt._core.errors import ReplayStoreUnavailable
+from auth0_jwt._core.replay import CacheReplayStore, InProcessReplayStore
 from tests.clock import FrozenClock
 
 

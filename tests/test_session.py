@@ -7,9 +7,9 @@ from django.test import Client
 from rest_framework.renderers import JSONRenderer
 
 from api.views import PrivateView
-from auth0_jwt import runtime
-from auth0_jwt.local_issuer import LOCAL_AUDIENCE
-from auth0_jwt.renderers import BrowsableAPIRenderer
+from auth0_jwt._ops import runtime
+from auth0_jwt._dev.local_issuer import LOCAL_AUDIENCE
+from auth0_jwt._drf.renderers import BrowsableAPIRenderer
 from tests.keys import mint
 
 JSON = {"HTTP_ACCEPT": "application/json"}

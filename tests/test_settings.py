@@ -1,6 +1,6 @@
 """The AUTH0_JWT settings object: defaults, derived values, reload on change."""
-from auth0_jwt import runtime
-from auth0_jwt.settings import DEFAULTS, auth0_settings
+from auth0_jwt._ops import runtime
+from auth0_jwt._settings import DEFAULTS, auth0_settings
 
 
 def test_defaults_apply_for_unset_options(settings):

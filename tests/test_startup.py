@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from auth0_jwt.local_issuer import LocalIssuer
+from auth0_jwt._dev.local_issuer import LocalIssuer
 from tests.live_server import RunServer, manage
 
 PRODUCTION = {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 50,

@@ -9,10 +9,12 @@ import threading
 import pytest
 from django.core import checks
 
-from auth0_jwt import errors, runtime
-from auth0_jwt.jwks import JWKSClient
-from auth0_jwt.token_cache import CachingVerifier, TokenCache
-from auth0_jwt.verification import TokenVerifier
+from auth0_jwt._core import errors
+
+from auth0_jwt._ops import runtime
+from auth0_jwt._core.jwks import JWKSClient
+from auth0_jwt._core.token_cache import CachingVerifier, TokenCache
+from auth0_jwt._core.verification import TokenVerifier
 from tests.clock import FrozenClock
 from tests.keys import AUDIENCE, ISSUER, SigningKey, b64url, claims, mint
 

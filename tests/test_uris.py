@@ -1,7 +1,7 @@
 """htu normalisation (RFC 9449 section 4.3 check 9; RFC 3986 sections 6.2.2 and 6.2.3)."""
 import pytest
 
-from auth0_jwt.uris import normalize
+from auth0_jwt._core.uris import normalize
 
 
 @pytest.mark.parametrize("uri, expected", [

@@ -4,10 +4,10 @@ import json
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from auth0_jwt import errors
-from auth0_jwt.jwks import JWKSClient
+from auth0_jwt._core import errors
+from auth0_jwt._core.jwks import JWKSClient
 from tests.clock import FrozenClock
-from auth0_jwt.verification import TokenVerifier
+from auth0_jwt._core.verification import TokenVerifier
 from tests.keys import AUDIENCE, ISSUER, b64url, claims, encode_segment, mint, mint_hmac
 
 NOW = 1_800_000_000

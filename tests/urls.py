@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from auth0_jwt.views import page_not_found
+from auth0_jwt._drf.views import page_not_found
 
 
 class EchoSerializer(serializers.Serializer):
@@ -73,6 +73,6 @@ urlpatterns = [
     re_path(r"", page_not_found),
 ]
 
-handler400 = "auth0_jwt.views.bad_request"
-handler404 = "auth0_jwt.views.page_not_found"
-handler500 = "auth0_jwt.views.server_error"
+handler400 = "auth0_jwt._drf.views.bad_request"
+handler404 = "auth0_jwt._drf.views.page_not_found"
+handler500 = "auth0_jwt._drf.views.server_error"

@@ -2,8 +2,8 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from ..settings import auth0_settings
-from ..tokens import VerifiedToken
+from auth0_jwt._settings import auth0_settings
+from auth0_jwt._core.tokens import VerifiedToken
 
 register = template.Library()
 

@@ -21,9 +21,8 @@ app.get("/api/public", (req, res) => {
 
 app.get("/api/private", checkJwt, (req, res) => {
   res.json({
-    message: "Hello from a private endpoint! You need to be authenticated to see this.",
+    message: "Hello from a protected endpoint! You successfully authenticated.",
     user: req.auth.payload.sub,
-    scope: req.auth.payload.scope,
     timestamp: new Date().toISOString(),
   });
 });

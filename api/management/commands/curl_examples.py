@@ -8,8 +8,8 @@ import shlex
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from auth0_jwt import runtime
-from auth0_jwt.settings import auth0_settings
+from auth0_jwt._ops import runtime
+from auth0_jwt._settings import auth0_settings
 
 LIFETIME = 3600
 

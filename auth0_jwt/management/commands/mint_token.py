@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import runtime
-from ...local_issuer import LocalKeyError
-from ...settings import auth0_settings
+from auth0_jwt._ops import runtime
+from auth0_jwt._dev.local_issuer import LocalKeyError
+from auth0_jwt._settings import auth0_settings
 
 DURATION = re.compile(r"(\d+)([smhd]?)")
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -14,9 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.http import require_http_methods
 
-from . import errors, session
-from .settings import auth0_settings
-from .views import page_not_found
+from auth0_jwt._core import errors
+from auth0_jwt._drf import session
+from auth0_jwt._settings import auth0_settings
+from auth0_jwt._drf.views import page_not_found
 
 # Browsers cap a cookie near 4096 bytes; the signed session cookie adds its own overhead.
 MAX_SESSION_TOKEN_LENGTH = 3500

@@ -17,10 +17,11 @@ from django.conf import settings
 from django.middleware.csrf import rotate_token
 from rest_framework.authentication import SessionAuthentication
 
-from . import errors, exceptions
-from .runtime import get_verifier
-from .settings import auth0_settings
-from .users import TokenUser
+from auth0_jwt._core import errors
+from auth0_jwt._drf import exceptions
+from auth0_jwt._ops.runtime import get_verifier
+from auth0_jwt._settings import auth0_settings
+from auth0_jwt._drf.users import TokenUser
 
 logger = logging.getLogger("auth0_jwt.session")
 

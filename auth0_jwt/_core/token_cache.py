@@ -26,8 +26,8 @@ stored, so the cache cannot be filled with forged tokens. The bound is a number 
 import threading
 from collections import OrderedDict
 
-from .errors import SigningKeysUnavailable, TokenError
-from .verification import TokenVerifier
+from auth0_jwt._core.errors import SigningKeysUnavailable, TokenError
+from auth0_jwt._core.verification import TokenVerifier
 
 
 class TokenCache:

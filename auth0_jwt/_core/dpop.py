@@ -20,11 +20,11 @@ import hmac
 import math
 import time
 
-from . import uris
-from .encoding import b64url_decode, b64url_encode, json_object
-from .errors import (DPoPNonceRequired, InvalidDPoPBinding, InvalidDPoPProof, MalformedToken,
+from auth0_jwt._core import uris
+from auth0_jwt._core.encoding import b64url_decode, b64url_encode, json_object
+from auth0_jwt._core.errors import (DPoPNonceRequired, InvalidDPoPBinding, InvalidDPoPProof, MalformedToken,
                      ReplayedDPoPProof)
-from .proof_keys import ProofKey, ProofKeyError, jwk_thumbprint
+from auth0_jwt._core.proof_keys import ProofKey, ProofKeyError, jwk_thumbprint
 
 # RFC 9449 section 4.2; media types compare case-insensitively (RFC 7515 section 4.1.9).
 PROOF_TYPES = frozenset({"dpop+jwt", "application/dpop+jwt"})

@@ -19,8 +19,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .errors import SigningKeysUnavailable, UnknownSigningKey
-from .jwks import build_signing_key
+from auth0_jwt._core.errors import SigningKeysUnavailable, UnknownSigningKey
+from auth0_jwt._core.jwks import build_signing_key
 
 logger = logging.getLogger("auth0_jwt.local_issuer")
 

@@ -7,11 +7,13 @@ from django.core.exceptions import DisallowedHost
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import APIException
 
-from . import audit, dpop, errors, exceptions
-from .challenges import www_authenticate
-from .runtime import get_nonces, get_proof_verifier, get_verifier
-from .settings import auth0_settings
-from .users import TokenUser
+from auth0_jwt._ops import audit
+from auth0_jwt._core import dpop, errors
+from auth0_jwt._drf import exceptions
+from auth0_jwt._drf.challenges import www_authenticate
+from auth0_jwt._ops.runtime import get_nonces, get_proof_verifier, get_verifier
+from auth0_jwt._settings import auth0_settings
+from auth0_jwt._drf.users import TokenUser
 
 logger = logging.getLogger("auth0_jwt.authentication")
 

@@ -3,7 +3,7 @@ import base64
 import binascii
 import json
 
-from .errors import MalformedToken
+from auth0_jwt._core.errors import MalformedToken
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # base64url -> standard base64 for the C decoder. '+', '/' and '=' are not base64url (RFC 4648

@@ -2,10 +2,10 @@
 
 Wire them in the project's root URLconf::
 
-    handler400 = "auth0_jwt.views.bad_request"
-    handler403 = "auth0_jwt.views.permission_denied"
-    handler404 = "auth0_jwt.views.page_not_found"
-    handler500 = "auth0_jwt.views.server_error"
+    handler400 = "auth0_jwt._drf.views.bad_request"
+    handler403 = "auth0_jwt._drf.views.permission_denied"
+    handler404 = "auth0_jwt._drf.views.page_not_found"
+    handler500 = "auth0_jwt._drf.views.server_error"
 
 and end ``urlpatterns`` with ``re_path(r"", page_not_found)`` so unknown routes answer JSON
 even with ``DEBUG`` on (Django's debug 404 page would otherwise replace ``handler404``).

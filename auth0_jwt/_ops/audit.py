@@ -18,9 +18,10 @@ import re
 
 from rest_framework import exceptions as drf
 
-from . import errors, exceptions
-from .encoding import json_object
-from .settings import auth0_settings
+from auth0_jwt._core import errors
+from auth0_jwt._drf import exceptions
+from auth0_jwt._core.encoding import json_object
+from auth0_jwt._settings import auth0_settings
 
 logger = logging.getLogger("auth0_jwt.security")
 

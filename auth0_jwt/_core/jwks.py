@@ -14,7 +14,7 @@ import requests
 import urllib3
 from jose import jwk
 
-from .errors import SigningKeysUnavailable, UnknownSigningKey
+from auth0_jwt._core.errors import SigningKeysUnavailable, UnknownSigningKey
 
 logger = logging.getLogger("auth0_jwt.jwks")
 

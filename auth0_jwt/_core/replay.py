@@ -12,7 +12,7 @@ requests racing with the same proof exactly one wins.
 import threading
 import time
 
-from .errors import ReplayStoreUnavailable
+from auth0_jwt._core.errors import ReplayStoreUnavailable
 
 
 class InProcessReplayStore:

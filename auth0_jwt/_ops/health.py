@@ -20,8 +20,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from .runtime import signing_keys_available
-from .settings import auth0_settings
+from auth0_jwt._ops.runtime import signing_keys_available
+from auth0_jwt._settings import auth0_settings
 
 logger = logging.getLogger("auth0_jwt.health")
 ALLOWED_METHODS = ("GET", "HEAD")

@@ -1,6 +1,6 @@
 """The exception handler: every error as ``{"error", "message"}`` with the right status and
 ``WWW-Authenticate`` header (the table in DESIGN.md). Set it as
-``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "auth0_jwt.handlers.exception_handler"``.
+``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "auth0_jwt._drf.handlers.exception_handler"``.
 """
 import logging
 
@@ -10,9 +10,10 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from . import audit, exceptions
-from .challenges import www_authenticate
-from .settings import auth0_settings
+from auth0_jwt._ops import audit
+from auth0_jwt._drf import exceptions
+from auth0_jwt._drf.challenges import www_authenticate
+from auth0_jwt._settings import auth0_settings
 
 logger = logging.getLogger("django.request")
 

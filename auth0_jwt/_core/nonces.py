@@ -9,11 +9,11 @@ import hashlib
 import hmac
 import time
 
-from .encoding import b64url_decode, b64url_encode
-from .errors import MalformedToken
+from auth0_jwt._core.encoding import b64url_decode, b64url_encode
+from auth0_jwt._core.errors import MalformedToken
 
 _TAG_BYTES = 16
-_CONTEXT = b"auth0_jwt.dpop-nonce:"
+_CONTEXT = b"auth0_jwt._core.dpop-nonce:"
 
 
 class NonceSource:

@@ -14,15 +14,15 @@ from django.conf import settings
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
 
-from .dpop import ProofVerifier
-from .jwks import JWKSClient
-from .local_issuer import LocalIssuer, NoTrustedIssuer
-from .nonces import NonceSource
-from .replay import CacheReplayStore, InProcessReplayStore
-from .settings import auth0_settings
-from .shared_cache import CacheEntry
-from .token_cache import CachingVerifier
-from .verification import TokenVerifier
+from auth0_jwt._core.dpop import ProofVerifier
+from auth0_jwt._core.jwks import JWKSClient
+from auth0_jwt._dev.local_issuer import LocalIssuer, NoTrustedIssuer
+from auth0_jwt._core.nonces import NonceSource
+from auth0_jwt._core.replay import CacheReplayStore, InProcessReplayStore
+from auth0_jwt._settings import auth0_settings
+from auth0_jwt._core.shared_cache import CacheEntry
+from auth0_jwt._core.token_cache import CachingVerifier
+from auth0_jwt._core.verification import TokenVerifier
 
 logger = logging.getLogger("auth0_jwt.jwks")
 _lock = threading.RLock()  # build_proof_verifier calls get_nonces
@@ -127,7 +127,7 @@ def build_nonces(config):
     if config.DPOP_NONCE_LIFETIME is None:
         return False  # cached "off" (None would mean "not built yet")
     # Derived from SECRET_KEY, so every worker and host of the API issues and accepts the same.
-    secret = salted_hmac("auth0_jwt.dpop-nonce", "nonce-key", algorithm="sha256").digest()
+    secret = salted_hmac("auth0_jwt._core.dpop-nonce", "nonce-key", algorithm="sha256").digest()
     return NonceSource(secret, lifetime=config.DPOP_NONCE_LIFETIME)
 
 

@@ -11,12 +11,12 @@ fixed, safe message. No Django imports.
 import math
 import time
 
-from .encoding import b64url_decode, json_object
-from .errors import (DisallowedAlgorithm, DisallowedHeader, InvalidAudience, InvalidClaim,
+from auth0_jwt._core.encoding import b64url_decode, json_object
+from auth0_jwt._core.errors import (DisallowedAlgorithm, DisallowedHeader, InvalidAudience, InvalidClaim,
                      InvalidIssuer, InvalidSignature, InvalidTokenType, MalformedToken,
                      MissingClaim, TokenExpired, TokenIssuedInFuture, TokenNotYetValid,
                      TokenTooLarge, TokenTooOld, UnknownSigningKey)
-from .tokens import VerifiedToken
+from auth0_jwt._core.tokens import VerifiedToken
 
 # RFC 8725 section 3.10 / RFC 7515 section 4.1: a token must not choose where its key comes
 # from; keys come only from the configured JWKS.

@@ -5,7 +5,7 @@ dropped when Django's ``setting_changed`` signal names ``AUTH0_JWT`` (see ``apps
 """
 from django.conf import settings
 
-from .local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER
+from auth0_jwt._dev.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER
 
 SETTINGS_NAME = "AUTH0_JWT"
 

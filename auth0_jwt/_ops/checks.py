@@ -13,13 +13,13 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
-from .jwks import RSA_ALGORITHMS
-from .local_issuer import LocalKeyError, load_or_create_key
-from .proof_keys import SUPPORTED_ALGORITHMS as DPOP_SUPPORTED_ALGORITHMS
-from .settings import DEFAULTS, SETTINGS_NAME, auth0_settings
+from auth0_jwt._core.jwks import RSA_ALGORITHMS
+from auth0_jwt._dev.local_issuer import LocalKeyError, load_or_create_key
+from auth0_jwt._core.proof_keys import SUPPORTED_ALGORITHMS as DPOP_SUPPORTED_ALGORITHMS
+from auth0_jwt._settings import DEFAULTS, SETTINGS_NAME, auth0_settings
 
-AUTHENTICATION_CLASS = "auth0_jwt.authentication.Auth0JWTAuthentication"
-EXCEPTION_HANDLER = "auth0_jwt.handlers.exception_handler"
+AUTHENTICATION_CLASS = "auth0_jwt.Auth0JWTAuthentication"
+EXCEPTION_HANDLER = "auth0_jwt.exception_handler"
 SESSION_MIDDLEWARE = ("django.contrib.sessions.middleware.SessionMiddleware",
                       "django.middleware.csrf.CsrfViewMiddleware")
 DOMAIN_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
@@ -245,20 +245,34 @@ def check_token_cache():
 
 @register(Tags.security)
 def check_rest_framework(app_configs=None, **kwargs):
+    from auth0_jwt._drf.authentication import Auth0JWTAuthentication
+    from auth0_jwt._drf.handlers import exception_handler
+
     rest_framework = getattr(settings, "REST_FRAMEWORK", {}) or {}
-    classes = list(rest_framework.get("DEFAULT_AUTHENTICATION_CLASSES", []))
+    classes = [_resolve(path) for path in rest_framework.get("DEFAULT_AUTHENTICATION_CLASSES", [])]
+    ours = [c for c in classes if isinstance(c, type) and issubclass(c, Auth0JWTAuthentication)]
     problems = []
-    if AUTHENTICATION_CLASS in classes and classes[0] != AUTHENTICATION_CLASS:
+    if ours and classes[0] is not ours[0]:
         problems.append(Warning(
             f"{AUTHENTICATION_CLASS} is not the first authentication class.",
             hint="DRF takes the 401 WWW-Authenticate challenge from the first class only; "
                  "list Auth0JWTAuthentication first.", obj="REST_FRAMEWORK", id="auth0_jwt.W001"))
-    if rest_framework.get("EXCEPTION_HANDLER") != EXCEPTION_HANDLER:
+    if _resolve(rest_framework.get("EXCEPTION_HANDLER")) is not exception_handler:
         problems.append(Warning(
             "REST_FRAMEWORK['EXCEPTION_HANDLER'] is not the auth0_jwt handler.",
             hint=f"Set it to '{EXCEPTION_HANDLER}' for the documented error bodies and "
                  "WWW-Authenticate headers.", obj="REST_FRAMEWORK", id="auth0_jwt.W002"))
     return problems
+
+
+def _resolve(path):
+    """The object a dotted path names (any spelling of it), or None."""
+    if not isinstance(path, str):
+        return path
+    try:
+        return import_string(path)
+    except ImportError:
+        return None
 
 
 def _is_http_url(value):

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from .encoding import b64url_decode, b64url_encode
-from .errors import MalformedToken
+from auth0_jwt._core.encoding import b64url_decode, b64url_encode
+from auth0_jwt._core.errors import MalformedToken
 
 # RFC 7518 section 3.3 / RFC 8725: RSA keys below 2048 bits are refused.
 MIN_RSA_BITS = 2048

@@ -16,7 +16,7 @@ import logging
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import BasePermission, OperationHolderMixin
 
-from .tokens import VerifiedToken
+from auth0_jwt._core.tokens import VerifiedToken
 
 logger = logging.getLogger("auth0_jwt.permissions")
 CLAIM_VALUE_TYPES = (str, int, float, bool)

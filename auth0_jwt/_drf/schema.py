@@ -1,6 +1,6 @@
 """OpenAPI (drf-spectacular): the bearer scheme, each route's scopes, and the error bodies.
 
-Set ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "auth0_jwt.schema.AutoSchema"``. Every
+Set ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "auth0_jwt._drf.schema.AutoSchema"``. Every
 operation that reads a token gets ``security: [{bearerAuth: []}]``, its required scopes (in
 the description and ``x-required-scopes``; OpenAPI 3.0 allows scopes only for OAuth2 schemes)
 and the documented error responses of DESIGN.md, with ``WWW-Authenticate`` on 400/401/403.
@@ -13,8 +13,8 @@ from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import permissions, serializers
 
-from .authentication import Auth0JWTAuthentication
-from .permissions import (ClaimCheck, ClaimEquals, ClaimIncludes, HasAnyScope,
+from auth0_jwt._drf.authentication import Auth0JWTAuthentication
+from auth0_jwt._drf.permissions import (ClaimCheck, ClaimEquals, ClaimIncludes, HasAnyScope,
                           HasRequiredScopes, HasScope)
 
 SCHEME = "bearerAuth"
@@ -23,7 +23,7 @@ SCHEME = "bearerAuth"
 class Auth0JWTScheme(OpenApiAuthenticationExtension):
     """``Authorization: Bearer <access token>`` (RFC 6750), an RS256 JWT."""
 
-    target_class = "auth0_jwt.authentication.Auth0JWTAuthentication"
+    target_class = "auth0_jwt._drf.authentication.Auth0JWTAuthentication"
     match_subclasses = True
     name = SCHEME
 
@@ -36,7 +36,7 @@ class Auth0JWTScheme(OpenApiAuthenticationExtension):
 class SessionTokenScheme(OpenApiAuthenticationExtension):
     """The session-held token is a browser convenience, not part of the API contract."""
 
-    target_class = "auth0_jwt.session.SessionTokenAuthentication"
+    target_class = "auth0_jwt._drf.session.SessionTokenAuthentication"
     name = "sessionToken"
     priority = 1
 
