@@ -22,9 +22,9 @@ def clean_environ(**extra):
 
 
 def readme_production_block():
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "deployment.md").read_text()
     match = re.search(r"<!-- production-env[^>]*-->\s*```sh\n(.*?)```", text, re.S)
-    assert match, "README.md lost its production variables block"
+    assert match, "docs/deployment.md lost its production variables block"
     return match.group(1)
 
 
