@@ -108,15 +108,15 @@ def test_readyz_with_the_local_issuer_is_200(client, local_settings):
 
 def test_readyz_waits_on_a_hanging_tenant_at_most_the_bounded_wait(client, configure,
                                                                   jwks_server):
-    configure(JWKS_TIMEOUT=10, JWKS_WAIT=0.3)
+    configure(JWKS_TIMEOUT=10, JWKS_WAIT=0.6)
     jwks_server.delay = 5  # accepts, then says nothing for 5 s
     started = time.monotonic()
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert time.monotonic() - started < 1.5  # the 0.3 s bound, not 5 s
+    assert time.monotonic() - started < 2.0  # the 0.6 s bound, not 5 s
     started = time.monotonic()
     assert client.get("/readyz").status_code == 503  # the fetch goes on: no second wait
-    assert time.monotonic() - started < 0.3
+    assert time.monotonic() - started < 0.4
 
 
 def test_warm_up_with_the_local_issuer_reports_its_key_ready(local_settings):
