@@ -26,8 +26,9 @@ DEFAULTS = {
     "MAX_TOKEN_LENGTH": 16384,  # characters; longer tokens are refused before any crypto
     "TOKEN_CACHE_SIZE": 1024,  # verified tokens remembered per process (LRU); 0 disables
     # JWKS client
-    "JWKS_TIMEOUT": 5.0,  # seconds, connect and read
-    "JWKS_CACHE_LIFETIME": 600,  # seconds before the key set is refreshed
+    "JWKS_TIMEOUT": 5.0,  # seconds, a whole fetch: connect, TLS, headers and body
+    "JWKS_WAIT": 1.0,  # seconds a request may wait for a fetch of a key it lacks; then 503
+    "JWKS_CACHE_LIFETIME": 600,  # seconds a key set counts as fresh (refreshed at 80 %)
     "JWKS_REFETCH_COOLDOWN": 30,  # minimum seconds between two fetches
     "JWKS_MAX_BYTES": 100_000,  # a larger JWKS response is refused
     "JWKS_RETRY_AFTER": 30,  # seconds, sent in Retry-After with 503 responses

@@ -13,8 +13,9 @@ Five phases, separated by a barrier (in-flight requests finish before the tenant
 Every response is checked against the documented answer for its token class in that phase
 (``EXPECTED``). Violations: any 5xx other than the documented 503 ``temporarily_unavailable``
 with Retry-After, an accepted bad token, a rejected good token once the refetch could have
-happened, a JWKS fetch rate above one per cooldown per worker (counted on the JWKS server),
-and token or key material in the server's log. Exits 1 on any violation, 0 otherwise.
+happened, a JWKS fetch rate above one per cooldown per worker (counted on the JWKS server;
+the cooldown here is below the 1 s retry interval after a failure, so retries are held to it
+too), and token or key material in the server's log. Exits 1 on any violation, 0 otherwise.
 Figures are notes, not targets (a shared 2-core machine; see shared/BENCHMARKING.md).
 """
 import argparse
@@ -73,7 +74,7 @@ EXPECTED = {
              **{name: ({503}, {503}) for name in KEY2_BAD}},
     "up": {"good-1": ({200, 503}, {200}), **ALWAYS_401,
            # key-2 is not published yet: its kid is unknown (401), or 503 while the worker
-           # still waits out the cooldown after a failed fetch.
+           # waits to retry after a failed fetch (a second, or the cooldown if shorter).
            **{name: ({401, 503}, {401}) for name in KEY2_BAD}},
     # A worker that refetched less than one cooldown ago must wait before it can see key-2
     # (401 meanwhile); after that, key-2 is accepted. The retired key-1 verifies until that
@@ -81,8 +82,9 @@ EXPECTED = {
     # (retired_key_violations), not per request.
     "rotated": {"good-2": ({200, 401}, {200}), "good-1": ({200, 401}, {200, 401}),
                 **ALWAYS_401, **KEY2_BAD},
-    # Cached key-2 keeps working; key-3 cannot be fetched: 503 (401 only while a worker is
-    # inside the cooldown of its last successful fetch).
+    # Cached key-2 keeps working (a stale set is served while its refresh fails); key-3
+    # cannot be fetched: 503 (401 only while a worker is inside the cooldown of its last
+    # successful fetch).
     "outage": {"good-2": ({200}, {200}), "good-3": ({401, 503}, {503}), **ALWAYS_401,
                **KEY2_BAD},
     "recovered": {"good-2": ({200}, {200}), "good-3": ({200, 503}, {200}), **ALWAYS_401,

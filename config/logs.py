@@ -82,6 +82,19 @@ class JSONFormatter(logging.Formatter):
         return redact(json.dumps(entry, default=str, ensure_ascii=True))
 
 
+class SkipServiceUnavailable(logging.Filter):
+    """Drop ``django.request``'s "Service Unavailable: /path" ERROR, one per 503 response.
+
+    This API answers 503 only on purpose (``temporarily_unavailable``: signing keys or the
+    replay store out of reach), and the component that is down logs the outage itself: one
+    ERROR when it starts, a summary with counts, one line when it ends. A line per refused
+    request would bury those (thousands a minute under load). 500s are still logged.
+    """
+
+    def filter(self, record):
+        return getattr(record, "status_code", None) != 503 or record.exc_info is not None
+
+
 FORMATTERS = {"plain": PlainFormatter, "json": JSONFormatter}
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -90,7 +103,8 @@ def logging_config(level="INFO", fmt="plain"):
     """A ``LOGGING`` dict: every record to stderr, in ``fmt`` ("plain" or "json").
 
     ``django.request`` is raised to ERROR: it would add an unstructured "Unauthorized: /path"
-    line beside the ``auth0_jwt.security`` line for every 4xx.
+    line beside the ``auth0_jwt.security`` line for every 4xx; its 503 lines are dropped too
+    (``SkipServiceUnavailable``).
     """
     # An unknown value falls back here; config/checks.py then stops startup naming it.
     formatter = FORMATTERS.get(fmt, PlainFormatter)
@@ -99,9 +113,10 @@ def logging_config(level="INFO", fmt="plain"):
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": {"()": f"{__name__}.{formatter.__name__}"}},
+        "filters": {"skip_503": {"()": f"{__name__}.SkipServiceUnavailable"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.request": {"level": "ERROR"}},
+        "loggers": {"django.request": {"level": "ERROR", "filters": ["skip_503"]}},
     }
 
 

@@ -161,6 +161,7 @@ AUTH0_JWT = {
     "MAX_TOKEN_AGE": env_number("AUTH0_MAX_TOKEN_AGE", None),
     "STRICT_RFC9068": env.bool("AUTH0_STRICT_RFC9068", default=False),
     "JWKS_TIMEOUT": env_number("AUTH0_JWKS_TIMEOUT", 5.0),
+    "JWKS_WAIT": env_number("AUTH0_JWKS_WAIT", 1.0),
     "JWKS_CACHE_LIFETIME": env_number("AUTH0_JWKS_CACHE_LIFETIME", 600),
     "JWKS_REFETCH_COOLDOWN": env_number("AUTH0_JWKS_REFETCH_COOLDOWN", 30),
     "TOKEN_CACHE_SIZE": env_number("AUTH0_TOKEN_CACHE_SIZE", 1024, cast=int),

@@ -7,6 +7,8 @@ import gzip
 import hashlib
 import hmac
 import json
+import select
+import socket
 import threading
 import time
 from http.server import ThreadingHTTPServer
@@ -135,10 +137,15 @@ def gzip_bomb(size=20_000_000):
 
 
 class FaultyJWKSServer(JWKSServer):
-    """``JWKSServer`` plus a chosen port, hit timestamps and a dribbling body.
+    """``JWKSServer`` plus a chosen port, hit timestamps, a dribbling body, dribbled headers
+    and a hang.
 
     ``dribble = (chunk_bytes, interval_seconds)`` sends the body a few bytes at a time, each
     chunk well within any per-read timeout: only a bound on the whole fetch stops it.
+    ``dribble_headers = interval_seconds`` sends the status line and headers one byte at a
+    time (with a long padding header). ``hang = True`` accepts and reads the request, then
+    never answers (until ``hang`` is cleared: then it answers as usual). For both, the time
+    from the request to the client giving up the connection is appended to ``abandoned``.
     """
 
     def __init__(self, port=0):
@@ -153,16 +160,31 @@ class FaultyJWKSServer(JWKSServer):
         super().reset()
         with self.lock:
             self.dribble = None
+            self.dribble_headers = None
+            self.hang = False
             self.hit_times = []
+            self.abandoned = []
+
+    def stop(self):
+        self.hang = False  # let hanging handlers end
+        super().stop()
 
     def response(self):
         with self.lock:
             self.hit_times.append(time.monotonic())
         return super().response()
 
+    def record_abandoned(self, seconds):
+        with self.lock:
+            self.abandoned.append(seconds)
+
 
 class _FaultyHandler(_Handler):
     def do_GET(self):
+        if self.server_state.hang and not self._hang():
+            return
+        if self.server_state.dribble_headers is not None:
+            return self._dribble_headers(self.server_state.dribble_headers)
         if self.server_state.dribble is None:
             return super().do_GET()
         chunk, interval = self.server_state.dribble
@@ -178,3 +200,35 @@ class _FaultyHandler(_Handler):
                 time.sleep(interval)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _hang(self):
+        """Say nothing while ``hang`` holds; False if the client gave up meanwhile."""
+        state, started = self.server_state, time.monotonic()
+        with state.lock:
+            state.hit_times.append(started)
+        while state.hang:
+            readable, _, _ = select.select([self.connection], [], [], 0.05)
+            if readable and not self._peer_open():
+                state.record_abandoned(time.monotonic() - started)
+                return False
+        return True
+
+    def _peer_open(self):
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) != b""
+        except OSError:
+            return False
+
+    def _dribble_headers(self, interval):
+        status, body, content_type, _, _ = self.server_state.response()
+        head = (f"HTTP/1.1 {status} OK\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(body)}\r\nX-Padding: {'x' * 4000}\r\n\r\n").encode()
+        started = time.monotonic()
+        try:
+            for index in range(len(head)):
+                self.wfile.write(head[index:index + 1])
+                self.wfile.flush()
+                time.sleep(interval)
+            self.wfile.write(body)
+        except OSError:
+            self.server_state.record_abandoned(time.monotonic() - started)

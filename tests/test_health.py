@@ -1,6 +1,7 @@
 """auth0_jwt/_ops/health.py (/healthz, /readyz) and runtime.warm_up: unauthenticated JSON probes
 and the opt-in JWKS fetch at worker start."""
 import logging
+import time
 
 from auth0_jwt._ops import runtime
 
@@ -97,3 +98,26 @@ def test_warm_up_with_an_unreachable_tenant_logs_and_does_not_raise(configure, j
 def test_warm_up_survives_a_broken_configuration(settings):
     settings.AUTH0_JWT = {"JWKS_WARMUP": True}  # no tenant at all
     assert runtime.warm_up() is False
+
+
+def test_readyz_with_the_local_issuer_is_200(client, local_settings):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_waits_on_a_hanging_tenant_at_most_the_bounded_wait(client, configure,
+                                                                  jwks_server):
+    configure(JWKS_TIMEOUT=10, JWKS_WAIT=0.6)
+    jwks_server.delay = 5  # accepts, then says nothing for 5 s
+    started = time.monotonic()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert time.monotonic() - started < 2.0  # the 0.6 s bound, not 5 s
+    started = time.monotonic()
+    assert client.get("/readyz").status_code == 503  # the fetch goes on: no second wait
+    assert time.monotonic() - started < 0.4
+
+
+def test_warm_up_with_the_local_issuer_reports_its_key_ready(local_settings):
+    assert runtime.warm_up(force=True) is True

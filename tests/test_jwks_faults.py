@@ -98,17 +98,18 @@ FAULTS = {  # name: (make the server fail, the reason logged)
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_jwks_fault_with_no_cached_key_is_503_and_fetched_once_per_cooldown(
+def test_jwks_fault_with_no_cached_key_is_503_with_one_fetch_and_one_error_line(
         fault, tenant, signing_key, api, token, caplog):
     make_fault, reason = FAULTS[fault]
     make_fault(tenant, signing_key)
     for _ in range(3):
         assert_unavailable(api("/api/private", token()))
-    # JWKS_REFETCH_COOLDOWN defaults to 30 s: three requests, one fetch.
+    # A failed fetch is retried a second later (FIRST_RETRY), not per request.
     assert tenant.hits == 1
-    failures = [r.getMessage() for r in caplog.records if r.name == "auth0_jwt.jwks"
+    failures = [r for r in caplog.records if r.name == "auth0_jwt.jwks"
                 and r.getMessage().startswith("JWKS fetch failed")]
-    assert len(failures) == 1 and reason in failures[0], failures
+    assert len(failures) == 1 and reason in failures[0].getMessage(), failures
+    assert failures[0].levelname == "ERROR"
 
 
 @pytest.fixture(scope="module")
@@ -227,18 +228,23 @@ def server(faulty_server, signing_key):
 @pytest.mark.parametrize("fault", ["status-500", "html-page", "empty-key-set", "huge-response"])
 def test_cached_key_keeps_working_while_the_refresh_fails(fault, server, signing_key):
     clock = Clock()
-    client = client_for(server, clock)
+    client = client_for(server, clock)  # lifetime 600 s, cooldown 30 s
     key = client.get_key(signing_key.kid, "RS256")
     FAULTS[fault][0](server, signing_key)
-    clock.advance(600)  # the cache is stale: the next use tries a refresh, which fails
-    assert client.get_key(signing_key.kid, "RS256") is key
-    for _ in range(5):
-        clock.advance(5)
+    clock.advance(600)  # the set is stale: the next use starts a refresh, which fails
+    for _ in range(70):  # one use a second for 70 s
         assert client.get_key(signing_key.kid, "RS256") is key
-    assert server.hits == 2  # the first fetch and one failed refresh: cooldown holds
-    clock.advance(30)
+        assert client.wait_for_fetch(5)
+        clock.advance(1)
+    # Background retries back off: 1, 2, 4, 8, 16 s after each failure, then the cooldown
+    # (t = 600, 601, 603, 607, 615, 631, 661), after the first fetch at t = 0.
+    assert server.hits == 1 + 7
+    server.reset()
+    server.serve_keys(signing_key.jwk())
+    clock.advance(691 - 670)  # the next retry is due: it succeeds
     assert client.get_key(signing_key.kid, "RS256") is key
-    assert server.hits == 3
+    assert client.wait_for_fetch(5)
+    assert server.hits == 1
 
 
 def test_unknown_kid_while_the_tenant_fails_is_unavailable_not_unknown(server, signing_key):
@@ -264,16 +270,17 @@ def test_fetches_are_bounded_by_the_cooldown_under_a_flood_of_unknown_kids(serve
     assert server.hits == 1 + 5  # the first fetch, then at most one per 10 s
 
 
-def test_failing_tenant_is_retried_once_per_cooldown_and_recovers(server, signing_key):
+def test_process_without_keys_retries_a_second_after_each_failure_and_recovers(
+        server, signing_key):
     clock = Clock()
     client = client_for(server, clock, cooldown=10)
     server.status = 503
-    for _ in range(20):
+    for _ in range(20):  # a request every quarter second for 5 s
         with pytest.raises(SigningKeysUnavailable):
             client.get_key(signing_key.kid, "RS256")
-        clock.advance(1)
-    assert server.hits == 2  # at t=0 and t=10
+        clock.advance(0.25)
+    assert server.hits == 5  # at t = 0, 1, 2, 3, 4: one a second, not one per request
     server.status = 200
-    clock.advance(10)
-    assert client.get_key(signing_key.kid, "RS256") is not None
-    assert server.hits == 3
+    clock.advance(1)
+    assert client.get_key(signing_key.kid, "RS256") is not None  # not a cooldown later
+    assert server.hits == 6

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from config.logs import JSONFormatter, PlainFormatter, logging_config, redact
+from config.logs import (JSONFormatter, PlainFormatter, SkipServiceUnavailable,
+                         logging_config, redact)
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 
@@ -75,3 +76,20 @@ def test_logging_config_falls_back_on_unknown_values():
     assert config["root"]["level"] == "INFO"
     assert config["formatters"]["default"]["()"] == "config.logs.PlainFormatter"
     assert logging_config("DEBUG", "json")["formatters"]["default"]["()"] == "config.logs.JSONFormatter"
+
+
+def test_django_request_503_line_is_dropped_and_other_5xx_lines_are_kept():
+    # A 503 (temporarily_unavailable) repeats an outage its component logs once; a line per
+    # refused request would bury it. A 500 is a bug: always logged.
+    skip = SkipServiceUnavailable()
+
+    def answered(status, exc_info=None):
+        return logging.makeLogRecord({"name": "django.request", "levelno": logging.ERROR,
+                                      "msg": "x", "status_code": status, "exc_info": exc_info})
+
+    assert skip.filter(answered(503)) is False
+    assert skip.filter(answered(500)) is True
+    assert skip.filter(answered(502)) is True
+    assert skip.filter(answered(503, exc_info=(ValueError, ValueError(), None))) is True
+    config = logging_config()
+    assert config["loggers"]["django.request"]["filters"] == ["skip_503"]

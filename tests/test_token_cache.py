@@ -185,6 +185,8 @@ def test_key_replaced_under_the_same_kid_invalidates_tokens_it_signed(cached, si
     assert len(cached.cache) == 1
     jwks_server.serve_keys(SigningKey("key-1").jwk())  # same kid, new key material
     jwks_clock.now += 600  # the set is due for refresh
+    cached.verify(old)  # starts the refresh; the held set still answers meanwhile
+    assert cached.key_source.wait_for_fetch(5)
     with pytest.raises(errors.InvalidSignature):
         cached.verify(old)
     assert jwks_server.hits == 2
@@ -198,6 +200,7 @@ def test_hits_keep_the_key_set_refreshed_on_schedule(cached, signing_key, jwks_s
     assert (jwks_server.hits, cached.hits) == (1, 2)
     jwks_clock.now += 600
     cached.verify(token)
+    assert cached.key_source.wait_for_fetch(5)
     assert (jwks_server.hits, cached.hits) == (2, 3)  # same keys: still a hit
 
 

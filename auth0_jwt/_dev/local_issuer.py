@@ -143,6 +143,16 @@ class LocalIssuer:
         """The public key set, as a tenant serves it at ``/.well-known/jwks.json``."""
         return {"keys": [self.jwk]}
 
+    def ready(self, wait=None):
+        """The key-source contract of ``JWKSClient.ready``: True once the key file is loaded
+        (read or generated here; no network)."""
+        try:
+            self.private_key()
+        except (OSError, LocalKeyError) as exc:
+            logger.error("Local issuer key unavailable: %s", exc)
+            return False
+        return True
+
     def get_key(self, kid, alg):
         """The key-source contract of ``JWKSClient.get_key``: a key, or a ``TokenError``."""
         try:
@@ -188,3 +198,6 @@ class NoTrustedIssuer:
 
     def get_key(self, kid, alg):
         raise UnknownSigningKey("Token signing key is not trusted: no issuer is configured")
+
+    def ready(self, wait=None):
+        return False  # no token can be verified: not ready

@@ -29,6 +29,7 @@ NUMBERS = {
     "MAX_TOKEN_AGE": (1, True, "86400"),
     "MAX_TOKEN_LENGTH": (1, False, "16384"),
     "JWKS_TIMEOUT": (0.001, False, "5"),
+    "JWKS_WAIT": (0, False, "1"),
     "JWKS_CACHE_LIFETIME": (0, False, "600"),
     "JWKS_REFETCH_COOLDOWN": (0, False, "30"),
     "JWKS_MAX_BYTES": (1, False, "100000"),

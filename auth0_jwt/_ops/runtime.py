@@ -89,6 +89,7 @@ def build_key_source(config):
         max_bytes=config.JWKS_MAX_BYTES,
         cache_lifetime=config.JWKS_CACHE_LIFETIME,
         cooldown=config.JWKS_REFETCH_COOLDOWN,
+        wait=config.JWKS_WAIT,
         shared_store=build_jwks_store(config),
     )
 
@@ -142,9 +143,17 @@ class AliasCache:
 
 
 def reset():
-    """Forget the verifiers (and their cached keys); the next request builds new ones."""
+    """Forget the verifiers (and their cached keys); the next request builds new ones.
+
+    The dropped JWKS client is closed: a fetch it has in flight ends now, not at its deadline
+    (settings overrides in tests reset constantly: no thread outlives its client for long).
+    """
     with _lock:
+        verifier = _state.get("verifier")
         _state.clear()
+    close = getattr(getattr(verifier, "key_source", None), "close", None)
+    if close is not None:
+        close()
 
 
 def warm_up(force=False):
@@ -159,9 +168,7 @@ def warm_up(force=False):
         return False
     started = time.monotonic()
     try:
-        client = get_verifier().key_source
-        client.refresh()
-        ready = client.has_keys()
+        ready = fetch_keys_now(get_verifier().key_source)
     except Exception as exc:  # a broken configuration must not stop the worker here either
         logger.warning("JWKS warm-up failed: %s", type(exc).__name__,
                        extra={"event": "jwks_warmup", "ready": False})
@@ -176,13 +183,24 @@ def warm_up(force=False):
     return ready
 
 
-def signing_keys_available():
-    """True when the process holds signing keys, fetching them first if it holds none.
+def fetch_keys_now(key_source):
+    """Fetch the JWKS and wait for it (bounded by ``JWKS_TIMEOUT``); True if keys are held.
 
-    The fetch obeys the JWKS client's cooldown, so frequent readiness probes during an
-    outage do not turn into a request storm against the tenant.
+    For a server hook only: a request never waits longer than ``JWKS_WAIT``.
     """
-    client = get_verifier().key_source
-    if not client.has_keys():
-        client.refresh()
-    return client.has_keys()
+    refresh = getattr(key_source, "refresh", None)
+    if refresh is None:  # the local issuer (or no issuer): nothing to fetch
+        return key_source.ready(wait=0)
+    refresh(wait=True)
+    return key_source.has_keys()
+
+
+def signing_keys_available():
+    """True when the process can verify tokens: it holds signing keys, or gets them within
+    ``JWKS_WAIT`` (the fetch goes on in the background if it takes longer).
+
+    Fetches follow the JWKS client's schedule, so frequent readiness probes during an outage
+    do not turn into a request storm against the tenant, and a probe never waits on a
+    tenant that hangs for more than that bound.
+    """
+    return get_verifier().key_source.ready(wait=auth0_settings.JWKS_WAIT)
