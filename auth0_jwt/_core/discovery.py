@@ -210,24 +210,32 @@ class DiscoveredKeySource:
     def __init__(self, metadata, jwks_client_for):
         self.metadata = metadata
         self._client_for = jwks_client_for
+        self._current = (None, None)  # (JWKS URL, its client): the lookup is done once per URL
 
     def get_key(self, kid, alg):
-        return self._client_for(self.metadata.jwks_uri()).get_key(kid, alg)
+        return self._client(self.metadata.jwks_uri()).get_key(kid, alg)
 
     @property
     def version(self):
         uri = self.metadata.current_jwks_uri()
-        return (uri, self._client_for(uri).version) if uri is not None else None
+        return (uri, self._client(uri).version) if uri is not None else None
 
     def has_keys(self):
         uri = self.metadata.current_jwks_uri()
-        return uri is not None and self._client_for(uri).has_keys()
+        return uri is not None and self._client(uri).has_keys()
 
     def refresh(self, wait=True):
         self.metadata.refresh(wait)
         uri = self.metadata.current_jwks_uri()
         if uri is not None:
-            self._client_for(uri).refresh(wait)
+            self._client(uri).refresh(wait)
+
+    def _client(self, uri):
+        current_uri, client = self._current
+        if uri != current_uri:
+            client = self._client_for(uri)
+            self._current = (uri, client)
+        return client
 
     def __repr__(self):
         return f"<DiscoveredKeySource issuer={self.metadata.issuer!r}>"

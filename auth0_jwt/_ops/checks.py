@@ -90,9 +90,8 @@ def check_tenant(config=None):
         problems.append(error("DOMAIN", "must be a bare host name, without scheme or path",
                               "AUTH0_DOMAIN=dev-abc123.us.auth0.com", 2))
     elif not config.DOMAIN and not config.ISSUER:
-        problems.append(error("DOMAIN", "is not set (nor ISSUER or ISSUERS), so no token can be "
-                              "trusted (the local issuer only runs with DEBUG on)",
-                              TENANT_EXAMPLE, 3))
+        problems.append(error("DOMAIN", "is not set (nor ISSUER), so no token can be trusted "
+                              "(the local issuer only runs with DEBUG on)", TENANT_EXAMPLE, 3))
     if config.ISSUER is not None and not _is_http_url(config.ISSUER):
         problems.append(error("ISSUER", "must be the exact 'iss' URL of the tenant",
                               "AUTH0_ISSUER=https://login.example.com/", 4))

@@ -191,24 +191,29 @@ def build_entry_key_source(entry):
         return StaticKeySource(entry["PUBLIC_KEY"], entry["ALGORITHMS"])
     if entry.get("SECRET"):
         return SecretKeySource(entry["SECRET"], entry["ALGORITHMS"])
+    algorithms = entry["ALGORITHMS"]
     if entry.get("DISCOVERY"):
-        return DiscoveredKeySource(get_metadata_client(entry["ISSUER"]), get_jwks_client)
-    return get_jwks_client(entry["JWKS_URL"])
+        return DiscoveredKeySource(get_metadata_client(entry["ISSUER"]),
+                                   lambda url: get_jwks_client(url, algorithms))
+    return get_jwks_client(entry["JWKS_URL"], algorithms)
 
 
-def get_jwks_client(url):
+def get_jwks_client(url, algorithms=("RS256",)):
     """The one ``JWKSClient`` of ``url`` in this process, shared by every verifier using it.
 
-    Its fetch policy (``JWKS_*``) is the project's. It holds keys for every RS algorithm: which
-    one a token may use is each verifier's ``ALGORITHMS``, pinned before any key is looked up.
+    Its fetch policy (``JWKS_*``) is the project's. Keyed by the RS ``algorithms`` too (a key
+    set whose keys are all for other algorithms is no key set for this API: 503, not 401),
+    which settings sets almost always share.
     """
-    return _get(("jwks", url), lambda config: build_jwks_client(url, config))
+    algorithms = tuple(sorted(a for a in algorithms if a in RSA_ALGORITHMS))
+    return _get(("jwks", url, algorithms),
+                lambda config: build_jwks_client(url, algorithms, config))
 
 
-def build_jwks_client(url, config):
+def build_jwks_client(url, algorithms, config):
     return JWKSClient(
         url,
-        algorithms=tuple(sorted(RSA_ALGORITHMS)),
+        algorithms=algorithms,
         timeout=config.JWKS_TIMEOUT,
         max_bytes=config.JWKS_MAX_BYTES,
         cache_lifetime=config.JWKS_CACHE_LIFETIME,
