@@ -179,8 +179,8 @@ def issuer_entry(entry, config):
     given = [name for name in KEY_SOURCES if entry.get(name)]
     if given:
         full[given[0]] = entry[given[0]]
-    elif config.DISCOVERY:
-        full["DISCOVERY"] = True  # the project-wide default for the entries of ISSUERS
+    elif entry.get("DISCOVERY", config.DISCOVERY):
+        full["DISCOVERY"] = True  # DISCOVERY at the top is the default for the entries
     else:
         full["JWKS_URL"] = default_jwks_url(issuer)
     return full

@@ -340,3 +340,36 @@ def test_class_with_its_own_tenant_trusts_that_tenant_only(auth0_settings, get,
     assert response.data == {"error": "invalid_token",
                              "message": "Token signing key is not known"}
     assert get(mint(other_key, iss=BRAND_B)).status_code == 401
+
+
+# -- readiness and warm-up with several issuers -----------------------------------------------
+
+def test_readyz_is_200_while_one_of_several_issuers_holds_keys(two_brands, client, jwks_server,
+                                                               server_b):
+    server_b.status = 503
+    assert client.get("/readyz").status_code == 200
+    assert (jwks_server.hits, server_b.hits) == (1, 1)
+
+
+def test_readyz_is_503_when_no_issuer_has_keys(two_brands, client, jwks_server, server_b):
+    jwks_server.status = server_b.status = 503
+    assert client.get("/readyz").status_code == 503
+
+
+def test_warm_up_fetches_every_issuers_keys(trust, jwks_server, server_b, issuer_server):
+    from auth0_jwt._ops import runtime
+
+    trust(JWKS_WARMUP=True, ISSUERS=[{"ISSUER": ISSUER, "JWKS_URL": jwks_server.url},
+                                     {"ISSUER": BRAND_B, "JWKS_URL": server_b.url},
+                                     {"ISSUER": issuer_server.issuer, "DISCOVERY": True}])
+    assert runtime.warm_up() is True
+    assert (jwks_server.hits, server_b.hits, issuer_server.hit_count()) == (1, 1, 2)
+
+
+def test_an_entry_can_decline_the_top_level_discovery(trust, get, jwks_server, signing_key,
+                                                      issuer_server):
+    # No DISCOVERY for this entry: its keys are at <issuer>.well-known/jwks.json.
+    plain = jwks_server.url.replace(".well-known/jwks.json", "")
+    trust(DISCOVERY=True, ISSUERS=[{"ISSUER": plain, "DISCOVERY": False}, issuer_server.issuer])
+    assert get(mint(signing_key, iss=plain)).status_code == 200
+    assert jwks_server.hits == 1 and issuer_server.hit_count() == 0

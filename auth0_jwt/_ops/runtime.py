@@ -298,7 +298,7 @@ def warm_up(force=False):
         sources = key_sources(get_verifier())
         for source in sources:
             source.refresh()
-        ready = all(source.has_keys() for source in sources)
+        ready = any(source.has_keys() for source in sources)
     except Exception as exc:  # a broken configuration must not stop the worker here either
         logger.warning("JWKS warm-up failed: %s", type(exc).__name__,
                        extra={"event": "jwks_warmup", "ready": False})
@@ -317,13 +317,15 @@ def signing_keys_available():
     """True when the process holds signing keys, fetching them first if it holds none.
 
     The fetch obeys the JWKS client's cooldown, so frequent readiness probes during an
-    outage do not turn into a request storm against the tenant.
+    outage do not turn into a request storm against the tenant. With several issuers, keys
+    of one of them are enough: one issuer's outage must not take the API away from the
+    others (its own tokens get 503 meanwhile).
     """
-    ready = True
+    ready = False
     for source in key_sources(get_verifier()):
         if not source.has_keys():
             source.refresh()
-        ready = ready and source.has_keys()
+        ready = source.has_keys() or ready
     return ready
 
 
