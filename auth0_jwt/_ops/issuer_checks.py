@@ -15,7 +15,7 @@ from auth0_jwt._core.mtls import MODES as MTLS_MODES
 from auth0_jwt._core.static_keys import (HMAC_ALGORITHMS, KeyConfigurationError, SecretKeySource,
                                          StaticKeySource)
 from auth0_jwt._core.validators import ClaimValidators, ValidatorConfigurationError
-from auth0_jwt._settings import KEY_SOURCES, PER_CLASS_SETTINGS, SETTINGS_NAME
+from auth0_jwt._settings import KEY_SOURCES, PER_CLASS_SETTINGS, SETTINGS_NAME, default_jwks_url
 
 ENTRY_KEYS = ("ISSUER", "DOMAIN", "ALGORITHMS") + KEY_SOURCES
 SINGLE_ISSUER_SETTINGS = ("DOMAIN", "ISSUER", "JWKS_URL", "PUBLIC_KEY", "SECRET")
@@ -128,7 +128,8 @@ def check_key_source(entry, config, option):
                       f"{' and '.join(given if option else given[1:])}: one key source per "
                       "issuer", EXAMPLE_JWKS, 25)]
     algorithms = entry.get("ALGORITHMS") or config.ALGORITHMS
-    source = given[0] if given else "JWKS_URL"
+    source = given[0] if given else (
+        "DISCOVERY" if entry.get("DISCOVERY", config.DISCOVERY) is True else "JWKS_URL")
     name = (*option, source)
     if source == "SECRET":
         return check_secret(entry["SECRET"], algorithms, name, option)
@@ -139,11 +140,12 @@ def check_key_source(entry, config, option):
     if source == "PUBLIC_KEY":
         return check_public_key(entry["PUBLIC_KEY"], algorithms, name)
     if source == "DISCOVERY":
-        return check_discovery(entry, name)
-    url = entry.get("JWKS_URL")
-    if option and url is not None and not is_fetchable_url(url):
-        return [error(name, "must be an https URL (plain http only on loopback)", EXAMPLE_JWKS,
-                      7)]
+        return check_discovery(entry.get("DISCOVERY", True), entry["ISSUER"], name)
+    url = entry.get("JWKS_URL") or default_jwks_url(entry["ISSUER"])
+    if option and not is_fetchable_url(url):
+        # (one issuer: checks.check_jwks_url says it with the variable's name)
+        return [error(name, f"{'' if entry.get('JWKS_URL') else '(derived from the issuer) '}"
+                      "must be an https URL (plain http only on loopback)", EXAMPLE_JWKS, 7)]
     return []
 
 
@@ -168,10 +170,10 @@ def check_public_key(public_key, algorithms, name):
     return []
 
 
-def check_discovery(entry, name):
-    if entry.get("DISCOVERY") is not True:
+def check_discovery(value, issuer, name):
+    if value is not True:
         return [error(name, "must be True or False", "AUTH0_DISCOVERY=true", 10)]
-    if not is_fetchable_url(entry.get("ISSUER")):
+    if not is_fetchable_url(issuer):
         return [error(name, "needs an https issuer (plain http only on loopback): the "
                       "metadata is fetched from it", "AUTH0_ISSUER=https://login.example.com/",
                       32)]
