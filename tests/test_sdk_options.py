@@ -373,3 +373,21 @@ def test_an_entry_can_decline_the_top_level_discovery(trust, get, jwks_server, s
     trust(DISCOVERY=True, ISSUERS=[{"ISSUER": plain, "DISCOVERY": False}, issuer_server.issuer])
     assert get(mint(signing_key, iss=plain)).status_code == 200
     assert jwks_server.hits == 1 and issuer_server.hit_count() == 0
+
+
+# -- the security log -------------------------------------------------------------------------
+
+def security_reasons(caplog):
+    return [r.reason for r in caplog.records if r.name == "auth0_jwt.security"]
+
+
+def test_each_new_refusal_has_its_own_reason_in_the_security_log(two_brands, settings, get,
+                                                                 signing_key, caplog):
+    settings.AUTH0_JWT = {**settings.AUTH0_JWT, "VALIDATORS": {"org_id": "org_123"},
+                          "MTLS_MODE": "allowed", "MTLS_CLIENT_CERT_HEADER": "Client-Cert"}
+    with caplog.at_level(logging.INFO, logger="auth0_jwt.security"):
+        get(mint(signing_key, iss="https://evil.example/"))
+        get(mint(signing_key, org_id="org_999"))
+        get(mint(signing_key, org_id="org_123", cnf={"x5t#S256": "abc"}))
+    assert security_reasons(caplog) == ["issuer_not_allowed", "rejected_claim",
+                                        "certificate_binding_error"]
