@@ -115,8 +115,8 @@ def allowed_issuers(resolver, request, verifier):
             raise TypeError("ISSUER_RESOLVER returned an awaitable; it must be synchronous")
         names = frozenset((answer,) if isinstance(answer, str) else answer or ())
     except Exception as exc:
-        issuers_logger.error("ISSUER_RESOLVER failed (%s): no issuer is allowed for this request",
-                     type(exc).__name__)
+        issuers_logger.error("ISSUER_RESOLVER failed (%s): no issuer is allowed for this "
+                             "request", type(exc).__name__)
         return frozenset()
     if not all(isinstance(name, str) for name in names):
         issuers_logger.error("ISSUER_RESOLVER must return issuer names (strings): no issuer is "
