@@ -15,6 +15,13 @@ DEFAULTS = {
     "ISSUER": None,  # exact "iss" value; default "https://DOMAIN/"
     "AUDIENCE": None,  # API identifier, or a list of them
     "JWKS_URL": None,  # default "<ISSUER>.well-known/jwks.json"
+    # Other key sources for the issuer (one at most, instead of JWKS_URL); see docs/from-express.md
+    "DISCOVERY": False,  # find jwks_uri in the issuer's metadata (OIDC discovery, RFC 8414)
+    "PUBLIC_KEY": None,  # a PEM or JWK RSA public key: nothing is ever fetched
+    "SECRET": None,  # shared secret for HS256/384/512 tokens (opt-in; ALGORITHMS must be HS*)
+    # Several issuers (custom domains, tenants) instead of DOMAIN / ISSUER
+    "ISSUERS": None,  # ["https://a.example.com/", {"ISSUER": ..., "JWKS_URL"|"DISCOVERY"|...}]
+    "ISSUER_RESOLVER": None,  # callable or import string: request -> allowed issuers of ISSUERS
     # Local issuer (development only, needs DEBUG): a generated key instead of a tenant
     "LOCAL_ISSUER": False,  # trust the local issuer; exclusive with DOMAIN / ISSUER
     "LOCAL_ISSUER_KEY_FILE": ".local/issuer-key.pem",  # created with mode 0600 on first use
@@ -25,6 +32,7 @@ DEFAULTS = {
     "STRICT_RFC9068": False,  # require typ "at+jwt" and the RFC 9068 claims
     "MAX_TOKEN_LENGTH": 16384,  # characters; longer tokens are refused before any crypto
     "TOKEN_CACHE_SIZE": 1024,  # verified tokens remembered per process (LRU); 0 disables
+    "VALIDATORS": None,  # {claim: function(value, claims, header) | string | False}
     # JWKS client
     "JWKS_TIMEOUT": 5.0,  # seconds, a whole fetch: connect, TLS, headers and body
     "JWKS_WAIT": 1.0,  # seconds a request may wait for a fetch of a key it lacks; then 503
@@ -47,6 +55,9 @@ DEFAULTS = {
     "DPOP_IAT_LEEWAY": 5,  # seconds of client clock skew allowed, both directions
     "DPOP_NONCE_LIFETIME": None,  # seconds; a number turns server nonces on (use_dpop_nonce)
     "DPOP_REPLAY_CACHE": "default",  # Django cache alias for seen proof "jti"s; None: in-process
+    # Certificate-bound tokens (RFC 8705), the certificate passed on by a trusted TLS proxy
+    "MTLS_MODE": "off",  # "off" | "allowed" | "required", as DPOP_MODE
+    "MTLS_CLIENT_CERT_HEADER": None,  # e.g. "Client-Cert" (RFC 9440), only if the proxy sets it
     # Shared state across workers and hosts
     "JWKS_SHARED_CACHE": None,  # Django cache alias holding the fetched JWKS; None: per process
     # Logs
@@ -54,17 +65,36 @@ DEFAULTS = {
 }
 
 
-class Auth0JWTSettings:
-    """Attribute access to ``settings.AUTH0_JWT`` merged over ``DEFAULTS``."""
+# Where the keys of the trusted issuer(s) come from: an override of any of them (per
+# authentication class) replaces the project's whole group, never mixes with it.
+TENANT_SETTINGS = ("DOMAIN", "ISSUER", "JWKS_URL", "DISCOVERY", "PUBLIC_KEY", "SECRET", "ISSUERS",
+                   "ISSUER_RESOLVER", "LOCAL_ISSUER")
+# What an authentication class may set for itself (``Auth0JWTAuthentication.auth0_jwt_settings``):
+# whom to trust and how to check tokens. How tokens are read, DPoP, mTLS, the JWKS clients'
+# fetch policy and the responses stay project-wide.
+PER_CLASS_SETTINGS = TENANT_SETTINGS + (
+    "AUDIENCE", "ALGORITHMS", "LEEWAY", "MAX_TOKEN_AGE", "STRICT_RFC9068", "MAX_TOKEN_LENGTH",
+    "TOKEN_CACHE_SIZE", "VALIDATORS")
+KEY_SOURCES = ("JWKS_URL", "DISCOVERY", "PUBLIC_KEY", "SECRET")
 
-    def __init__(self, defaults=None):
+
+class Auth0JWTSettings:
+    """Attribute access to ``settings.AUTH0_JWT`` merged over ``DEFAULTS``.
+
+    ``overrides`` (optional) are one authentication class's own settings, merged over the
+    project's; when they name whom to trust (``TENANT_SETTINGS``) the project's are dropped.
+    """
+
+    def __init__(self, defaults=None, overrides=None):
         self.defaults = defaults or DEFAULTS
+        self.overrides = overrides or {}
         self._cached = set()
 
     @property
     def user_settings(self):
         if not hasattr(self, "_user_settings"):
-            self._user_settings = getattr(settings, SETTINGS_NAME, None) or {}
+            project = getattr(settings, SETTINGS_NAME, None) or {}
+            self._user_settings = merge(project, self.overrides) if self.overrides else project
         return self._user_settings
 
     def __getattr__(self, name):
@@ -96,8 +126,19 @@ class Auth0JWTSettings:
             return None  # keys come from the local key file, never from the network
         if self.JWKS_URL:
             return self.JWKS_URL
-        issuer = self.issuer
-        return f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else None
+        if self.DISCOVERY or self.PUBLIC_KEY or self.SECRET:
+            return None  # the keys come from elsewhere
+        return default_jwks_url(self.issuer)
+
+    @property
+    def issuer_entries(self):
+        """Every trusted issuer as ``{"ISSUER", "ALGORITHMS"}`` plus its one key source
+        (``JWKS_URL``, ``DISCOVERY``, ``PUBLIC_KEY`` or ``SECRET``): ``ISSUERS``, else the one
+        issuer of ``DOMAIN`` / ``ISSUER``. Assumes the system checks passed."""
+        if self.ISSUERS is None:
+            single = {name: getattr(self, name) for name in KEY_SOURCES}
+            return [issuer_entry({**single, "ISSUER": self.issuer}, self)]
+        return [issuer_entry(entry, self) for entry in self.ISSUERS]
 
     @property
     def audiences(self):
@@ -115,6 +156,35 @@ class Auth0JWTSettings:
         self._cached.clear()
         if hasattr(self, "_user_settings"):
             delattr(self, "_user_settings")
+
+
+def merge(project, overrides):
+    if not isinstance(project, dict):
+        return project  # the system check reports it
+    if any(name in overrides for name in TENANT_SETTINGS):
+        project = {k: v for k, v in project.items() if k not in TENANT_SETTINGS}
+    return {**project, **overrides}
+
+
+def default_jwks_url(issuer):
+    return f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else None
+
+
+def issuer_entry(entry, config):
+    """One ``ISSUERS`` item (an issuer URL, or a dict) in its full form."""
+    if isinstance(entry, str):
+        entry = {"ISSUER": entry}
+    issuer = entry.get("ISSUER") or (f"https://{entry['DOMAIN']}/" if entry.get("DOMAIN")
+                                     else None)
+    full = {"ISSUER": issuer, "ALGORITHMS": entry.get("ALGORITHMS") or config.ALGORITHMS}
+    given = [name for name in KEY_SOURCES if entry.get(name)]
+    if given:
+        full[given[0]] = entry[given[0]]
+    elif entry.get("DISCOVERY", config.DISCOVERY):
+        full["DISCOVERY"] = True  # DISCOVERY at the top is the default for the entries
+    else:
+        full["JWKS_URL"] = default_jwks_url(issuer)
+    return full
 
 
 auth0_settings = Auth0JWTSettings(DEFAULTS)

@@ -144,6 +144,8 @@ if CACHES["default"].get("BACKEND") == "django.core.cache.backends.redis.RedisCa
 
 AUTH0_DOMAIN = env.str("AUTH0_DOMAIN", default="").strip() or None
 AUTH0_ISSUER = env.str("AUTH0_ISSUER", default="").strip() or None
+# Several issuers (custom domains of one tenant): their exact 'iss' URLs, comma-separated.
+AUTH0_ISSUERS = [i.strip() for i in env.list("AUTH0_ISSUERS", default=[]) if i.strip()] or None
 
 AUTH0_JWT = {
     "DOMAIN": AUTH0_DOMAIN,
@@ -151,12 +153,20 @@ AUTH0_JWT = {
     "ISSUER": AUTH0_ISSUER,
     # No tenant and DEBUG on: the built-in local issuer (README "Run it with no Auth0 tenant").
     # With DEBUG off it stays off, and the missing AUTH0_DOMAIN stops startup.
-    "LOCAL_ISSUER": DEBUG and not AUTH0_DOMAIN and not AUTH0_ISSUER,
+    "LOCAL_ISSUER": DEBUG and not AUTH0_DOMAIN and not AUTH0_ISSUER and not AUTH0_ISSUERS,
     "LOCAL_ISSUER_KEY_FILE": env.str("AUTH0_LOCAL_ISSUER_KEY_FILE", default="")
     or str(BASE_DIR / ".local" / "issuer-key.pem"),
     # A token pasted on /auth/token drives the browsable API (session cookie, CSRF-checked).
     "SESSION_TOKEN": env.bool("AUTH0_SESSION_TOKEN", default=DEBUG),
     "JWKS_URL": env.str("AUTH0_JWKS_URL", default="").strip() or None,
+    "ISSUERS": AUTH0_ISSUERS,
+    # Where the keys come from instead of <issuer>/.well-known/jwks.json (one at most):
+    # the issuer's metadata, a public key (PEM or JWK; "\n" escapes allowed), or a shared
+    # secret for HS256 tokens (then AUTH0_ALGORITHMS=HS256).
+    "DISCOVERY": env.bool("AUTH0_DISCOVERY", default=False),
+    "PUBLIC_KEY": env.str("AUTH0_PUBLIC_KEY", default="", multiline=True).strip() or None,
+    "SECRET": env.str("AUTH0_SIGNING_SECRET", default="") or None,
+    "ALGORITHMS": env.list("AUTH0_ALGORITHMS", default=["RS256"]),
     "LEEWAY": env_number("AUTH0_LEEWAY", 0),
     "MAX_TOKEN_AGE": env_number("AUTH0_MAX_TOKEN_AGE", None),
     "STRICT_RFC9068": env.bool("AUTH0_STRICT_RFC9068", default=False),
@@ -175,6 +185,11 @@ AUTH0_JWT = {
     "DPOP_IAT_WINDOW": env_number("AUTH0_DPOP_IAT_WINDOW", 60),
     "DPOP_IAT_LEEWAY": env_number("AUTH0_DPOP_IAT_LEEWAY", 5),
     "DPOP_NONCE_LIFETIME": env_number("AUTH0_DPOP_NONCE_LIFETIME", None),
+    # Certificate-bound tokens (RFC 8705): only behind a TLS proxy that passes the client
+    # certificate in this header and strips the header from client requests.
+    "MTLS_MODE": env.str("AUTH0_MTLS_MODE", default="off").strip().lower(),
+    "MTLS_CLIENT_CERT_HEADER": env.str("AUTH0_MTLS_CLIENT_CERT_HEADER", default="").strip()
+    or None,
 }
 
 BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)

@@ -124,7 +124,7 @@ class CachingVerifier(TokenVerifier):
             header = verified.header
             # The entry holds ``key`` once: as the dict key and as its token's string.
             cached = verified if verified.token is key else verified.presented_as(key)
-            self.cache.put(key, (cached, version, header["kid"], header["alg"],
+            self.cache.put(key, (cached, version, header.get("kid"), header["alg"],
                                  self.time_claims(verified.payload)))
         return verified
 

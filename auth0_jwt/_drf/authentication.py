@@ -8,10 +8,10 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import APIException
 
 from auth0_jwt._ops import audit
-from auth0_jwt._core import dpop, errors
+from auth0_jwt._core import dpop, errors, mtls
 from auth0_jwt._drf import exceptions
 from auth0_jwt._drf.challenges import www_authenticate
-from auth0_jwt._ops.runtime import get_nonces, get_proof_verifier, get_verifier
+from auth0_jwt._ops.runtime import get_nonces, get_proof_verifier, verifier_for
 from auth0_jwt._settings import auth0_settings
 from auth0_jwt._drf.users import TokenUser
 
@@ -50,7 +50,15 @@ class Auth0JWTAuthentication(BaseAuthentication):
     token not bound to the proof key 401 ``invalid_token``, a DPoP-bound token sent as Bearer
     401 ``invalid_token``; in "required" mode Bearer tokens are refused (401). With "off" (the
     default) nothing of this applies and ``DPoP ...`` is another scheme, "not ours".
+
+    A certificate-bound token (RFC 8705) needs the client certificate it is bound to (401
+    ``invalid_token`` otherwise), whatever ``MTLS_MODE`` says; see ``_core/mtls.py``.
     """
+
+    #: This class's own ``AUTH0_JWT``-style settings (whom to trust, how to check tokens),
+    #: merged over the project's, e.g. ``{"AUDIENCE": "https://partner-api.example.com"}``.
+    #: Each settings set gets its verifier; JWKS clients are shared per URL.
+    auth0_jwt_settings = None
 
     def authenticate(self, request):
         raw_token = self.get_raw_token(request)
@@ -58,7 +66,7 @@ class Auth0JWTAuthentication(BaseAuthentication):
             return None
         self.check_scheme_allowed(raw_token)
         proof = self.get_dpop_proof(request, raw_token)
-        token = self.get_validated_token(raw_token)
+        token = self.get_validated_token(raw_token, request)
         try:
             self.check_sender_constraint(request, raw_token, token, proof)
         except APIException as exc:
@@ -153,15 +161,20 @@ class Auth0JWTAuthentication(BaseAuthentication):
             raise exceptions.InvalidDPoPProof("More than one DPoP proof")
         return proof
 
-    def get_validated_token(self, raw_token):
+    def get_validated_token(self, raw_token, request=None):
         """The ``VerifiedToken``; a failure is raised with ``log_context`` (reason, kid, sub)
         for the security log (``audit.py``)."""
         try:
-            return get_verifier().verify(raw_token)
+            return self.get_verifier(request).verify(raw_token)
         except Exception as exc:
             failure = self.as_api_exception(exc, scheme_of(raw_token))
             failure.log_context = audit.token_context(raw_token, exc)
             raise failure from exc
+
+    def get_verifier(self, request):
+        """The verifier of this class's settings, narrowed to the issuers ``ISSUER_RESOLVER``
+        allows for ``request`` when one is set (``runtime.verifier_for``)."""
+        return verifier_for(request, self.auth0_jwt_settings)
 
     def as_api_exception(self, exc, scheme):
         if isinstance(exc, errors.TokenError):
@@ -174,7 +187,9 @@ class Auth0JWTAuthentication(BaseAuthentication):
         return exceptions.InvalidToken("Token could not be verified", scheme=scheme)
 
     def check_sender_constraint(self, request, raw_token, token, proof):
-        """RFC 9449 section 7: a DPoP token needs its proof; a DPoP-bound token needs DPoP."""
+        """RFC 9449 section 7: a DPoP token needs its proof; a DPoP-bound token needs DPoP.
+        RFC 8705 section 3: a certificate-bound token needs its certificate."""
+        self.check_certificate_binding(request, raw_token, token)
         if auth0_settings.DPOP_MODE == "off":
             return  # DPoP unsupported: tokens are bearer tokens, exactly as without this code
         scheme = scheme_of(raw_token)
@@ -192,6 +207,15 @@ class Auth0JWTAuthentication(BaseAuthentication):
             raise exceptions.InvalidToken("Token is not DPoP-bound (no 'cnf.jkt' claim)",
                                           scheme="DPoP")
         self.verify_dpop_proof(request, raw_token, proof, jkt)
+
+    def check_certificate_binding(self, request, raw_token, token):
+        try:
+            mtls.check_certificate_binding(auth0_settings.MTLS_MODE, token.payload,
+                                           mtls.client_cert_from_environ(
+                                               getattr(request, "_request", request).META,
+                                               auth0_settings.MTLS_CLIENT_CERT_HEADER))
+        except errors.TokenError as exc:
+            raise exceptions.InvalidToken(exc.message, scheme=scheme_of(raw_token)) from exc
 
     def verify_dpop_proof(self, request, raw_token, proof, jkt):
         try:

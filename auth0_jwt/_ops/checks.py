@@ -14,9 +14,11 @@ from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from auth0_jwt._core.jwks import RSA_ALGORITHMS
+from auth0_jwt._core.static_keys import HMAC_ALGORITHMS
 from auth0_jwt._dev.local_issuer import LocalKeyError, load_or_create_key
 from auth0_jwt._core.proof_keys import SUPPORTED_ALGORITHMS as DPOP_SUPPORTED_ALGORITHMS
-from auth0_jwt._settings import DEFAULTS, SETTINGS_NAME, auth0_settings
+from auth0_jwt._ops import issuer_checks
+from auth0_jwt._settings import DEFAULTS, SETTINGS_NAME, Auth0JWTSettings, auth0_settings
 
 AUTHENTICATION_CLASS = "auth0_jwt.Auth0JWTAuthentication"
 EXCEPTION_HANDLER = "auth0_jwt.exception_handler"
@@ -45,7 +47,7 @@ PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
 # DummyCache.add() always answers "added": every replay would pass.
 USELESS_CACHES = ("django.core.cache.backends.dummy.DummyCache",)
 BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN", "JWKS_WARMUP",
-            "LOCAL_ISSUER", "SESSION_TOKEN")
+            "LOCAL_ISSUER", "SESSION_TOKEN", "DISCOVERY")
 # RFC 7230 section 3.2.6: a header field name is a token.
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 TENANT_EXAMPLE = "AUTH0_DOMAIN=dev-abc123.us.auth0.com"
@@ -73,13 +75,16 @@ def check_settings(app_configs=None, **kwargs):
     return (problems + check_tenant() + check_algorithms() + check_numbers()
             + check_booleans() + check_realm() + check_dpop() + check_cache_aliases()
             + check_client_ip_header() + check_session_token()
-            + check_token_cache())
+            + check_token_cache() + issuer_checks.check_validators(auth0_settings)
+            + issuer_checks.check_mtls(auth0_settings))
 
 
-def check_tenant():
-    config = auth0_settings
+def check_tenant(config=None):
+    config = config or auth0_settings
     if config.LOCAL_ISSUER is True:
         return check_local_issuer(config)
+    if config.ISSUERS is not None:
+        return issuer_checks.check_issuers(config) + check_audience(config)
     problems = []
     if config.DOMAIN is not None and not (isinstance(config.DOMAIN, str)
                                           and DOMAIN_PATTERN.fullmatch(config.DOMAIN)):
@@ -91,11 +96,18 @@ def check_tenant():
     if config.ISSUER is not None and not _is_http_url(config.ISSUER):
         problems.append(error("ISSUER", "must be the exact 'iss' URL of the tenant",
                               "AUTH0_ISSUER=https://login.example.com/", 4))
-    if not config.audiences or not _is_audience_setting(config.AUDIENCE):
-        problems.append(error("AUDIENCE", "is not set: it must be the API identifier(s)",
-                              "AUTH0_AUDIENCE=https://api.example.com", 5))
+    problems += check_audience(config)
     problems += check_jwks_url(config)
+    if not problems:
+        problems += issuer_checks.check_single_issuer(config)
     return problems
+
+
+def check_audience(config):
+    if not config.audiences or not _is_audience_setting(config.AUDIENCE):
+        return [error("AUDIENCE", "is not set: it must be the API identifier(s)",
+                      "AUTH0_AUDIENCE=https://api.example.com", 5)]
+    return []
 
 
 def check_local_issuer(config):
@@ -103,8 +115,8 @@ def check_local_issuer(config):
     if not settings.DEBUG:
         return [error("LOCAL_ISSUER", "is on but DEBUG is off: the local issuer is for "
                       "development only; set a tenant instead", TENANT_EXAMPLE, 16)]
-    if config.DOMAIN or config.ISSUER:
-        return [error("LOCAL_ISSUER", "is on while DOMAIN or ISSUER names a tenant; "
+    if config.DOMAIN or config.ISSUER or config.ISSUERS:
+        return [error("LOCAL_ISSUER", "is on while DOMAIN, ISSUER or ISSUERS names a tenant; "
                       "use one or the other", "LOCAL_ISSUER = False with "
                       + TENANT_EXAMPLE, 17)]
     if config.AUDIENCE is not None and not _is_audience_setting(config.AUDIENCE):
@@ -140,13 +152,16 @@ def check_jwks_url(config):
     return []
 
 
-def check_algorithms():
-    algorithms = auth0_settings.ALGORITHMS
+def check_algorithms(config=None):
+    config = config or auth0_settings
+    algorithms = config.ALGORITHMS
+    if config.SECRET and config.ISSUERS is None:
+        return []  # HS* only: checked with the secret (issuer_checks.check_secret)
     if (isinstance(algorithms, (list, tuple)) and algorithms
             and all(isinstance(a, str) and a in RSA_ALGORITHMS for a in algorithms)):
         return []
-    return [error("ALGORITHMS", f"must be a non-empty list of {', '.join(sorted(RSA_ALGORITHMS))}",
-                  "['RS256']", 8)]
+    return [error("ALGORITHMS", f"must be a non-empty list of {', '.join(sorted(RSA_ALGORITHMS))}"
+                  f" ({', '.join(sorted(HMAC_ALGORITHMS))} only with a SECRET)", "['RS256']", 8)]
 
 
 def check_numbers():
@@ -242,6 +257,47 @@ def check_token_cache():
         return []
     return [error("TOKEN_CACHE_SIZE", "must be a whole number of tokens, 0 to disable the cache",
                   "AUTH0_TOKEN_CACHE_SIZE=1024", 21)]
+
+
+@register(Tags.security)
+def check_authentication_classes(app_configs=None, **kwargs):
+    """Each ``Auth0JWTAuthentication`` subclass with ``auth0_jwt_settings`` of its own."""
+    from auth0_jwt._drf.authentication import Auth0JWTAuthentication
+
+    _load_urlconf()  # views (and the classes they name) are imported with the URLconf
+    problems = []
+    for cls in _subclasses(Auth0JWTAuthentication):
+        if cls.__dict__.get("auth0_jwt_settings") is None:
+            continue
+        found = issuer_checks.check_class_overrides(cls)
+        if not found:
+            config = Auth0JWTSettings(overrides=cls.auth0_jwt_settings)
+            found = (check_tenant(config) + check_algorithms(config)
+                     + issuer_checks.check_validators(config))
+            found = [_for_class(cls, problem) for problem in found]
+        problems += found
+    return problems
+
+
+def _subclasses(cls):
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def _for_class(cls, problem):
+    where = f"{cls.__module__}.{cls.__qualname__}.auth0_jwt_settings"
+    return Error(f"{where}: {problem.msg}", hint=problem.hint, obj=where, id=problem.id)
+
+
+def _load_urlconf():
+    try:
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018  (imports the views)
+    except Exception:  # Django's own URL checks report a broken URLconf
+        pass
 
 
 @register(Tags.security)

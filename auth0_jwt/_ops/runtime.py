@@ -1,11 +1,18 @@
-"""The process-wide verifiers, JWKS client and DPoP state, built lazily from the settings.
+"""The process-wide verifiers, JWKS clients and DPoP state, built lazily from the settings.
 
 Built on first use (never at import), once per process, and dropped when ``AUTH0_JWT`` or
 ``CACHES`` change (``apps.py`` connects ``reset`` to ``setting_changed``). State that must be
 shared by every worker and host (DPoP replay store, optionally the JWKS document) lives in
 Django's cache framework: Redis when ``CACHES`` points there.
+
+A registry, keyed by settings set: the project's ``AUTH0_JWT`` and each authentication class's
+own overrides (``Auth0JWTAuthentication.auth0_jwt_settings``) get a verifier each, while the
+key sources behind them are shared: one JWKS client per JWKS URL and one metadata client per
+discovered issuer per process, whichever settings set asked first, so two classes trusting
+one tenant share its keys, cache, cooldown and single flight.
 """
 import hashlib
+import inspect
 import logging
 import threading
 import time
@@ -13,35 +20,110 @@ import time
 from django.conf import settings
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
 
+from auth0_jwt._core.discovery import DiscoveredKeySource, MetadataClient
 from auth0_jwt._core.dpop import ProofVerifier
-from auth0_jwt._core.jwks import JWKSClient
+from auth0_jwt._core.issuers import MultiIssuerVerifier
+from auth0_jwt._core.jwks import RSA_ALGORITHMS, JWKSClient
+from auth0_jwt._core.static_keys import SecretKeySource, StaticKeySource
+from auth0_jwt._core.validators import ClaimValidators
 from auth0_jwt._dev.local_issuer import LocalIssuer, NoTrustedIssuer
 from auth0_jwt._core.nonces import NonceSource
 from auth0_jwt._core.replay import CacheReplayStore, InProcessReplayStore
-from auth0_jwt._settings import auth0_settings
+from auth0_jwt._settings import Auth0JWTSettings, auth0_settings
 from auth0_jwt._core.shared_cache import CacheEntry
 from auth0_jwt._core.token_cache import CachingVerifier
 from auth0_jwt._core.verification import TokenVerifier
 
 logger = logging.getLogger("auth0_jwt.jwks")
-_lock = threading.RLock()  # build_proof_verifier calls get_nonces
+issuers_logger = logging.getLogger("auth0_jwt.issuers")
+_lock = threading.RLock()  # build_proof_verifier calls get_nonces; verifiers build clients
 _state = {}
 
 
-def _get(name, build):
+def _get(name, build, config=None):
     value = _state.get(name)
     if value is None:
         with _lock:
             if name not in _state:
-                _state[name] = build(auth0_settings)
+                _state[name] = build(auth0_settings if config is None else config)
             value = _state[name]
     return value
 
 
-def get_verifier():
-    """Return the shared ``TokenVerifier``, building it and its JWKS client on first call."""
-    return _get("verifier", build_verifier)
+def get_verifier(overrides=None):
+    """The shared verifier of the project's settings, or of one authentication class's
+    ``overrides`` (a dict, keyed by identity: a class attribute lives as long as the class).
+
+    A ``TokenVerifier`` (a ``CachingVerifier`` with the token cache on) for one issuer, a
+    ``MultiIssuerVerifier`` for ``ISSUERS``; built with its key sources on first call.
+    """
+    if not overrides:
+        return _get("verifier", build_verifier)
+    return _get(("verifier", id(overrides)), build_verifier, get_settings(overrides))
+
+
+def get_settings(overrides=None):
+    """The settings object of one settings set (see ``get_verifier``)."""
+    if not overrides:
+        return auth0_settings
+    return _get(("settings", id(overrides)), lambda _: Auth0JWTSettings(overrides=overrides))
+
+
+def verifier_for(request, overrides=None):
+    """The verifier for one request: that of the settings set, narrowed to the issuers that
+    ``ISSUER_RESOLVER`` allows for ``request`` (a Django or DRF request) when one is set."""
+    verifier = get_verifier(overrides)
+    if not isinstance(verifier, MultiIssuerVerifier) or verifier.default_allowed is None:
+        return verifier  # no resolver: every configured issuer is allowed
+    resolver = get_resolver(overrides)
+    allowed = allowed_issuers(resolver, getattr(request, "_request", request), verifier)
+    return RestrictedVerifier(verifier, allowed)
+
+
+def get_resolver(overrides=None):
+    """``ISSUER_RESOLVER`` as a callable (an import string is imported once)."""
+    def build(config):
+        resolver = config.ISSUER_RESOLVER
+        return import_string(resolver) if isinstance(resolver, str) else resolver
+
+    key = "resolver" if not overrides else ("resolver", id(overrides))
+    return _get(key, build, get_settings(overrides))
+
+
+class RestrictedVerifier:
+    """``verify(token)`` of a ``MultiIssuerVerifier`` for the issuers allowed in one request."""
+
+    __slots__ = ("verifier", "allowed")
+
+    def __init__(self, verifier, allowed):
+        self.verifier = verifier
+        self.allowed = allowed
+
+    def verify(self, token):
+        return self.verifier.verify(token, self.allowed)
+
+
+def allowed_issuers(resolver, request, verifier):
+    """The issuers ``resolver(request)`` names, among those configured; fail closed (none)
+    when it raises or answers something else than issuer names."""
+    try:
+        answer = resolver(request)
+        if inspect.isawaitable(answer):
+            getattr(answer, "close", lambda: None)()
+            raise TypeError("ISSUER_RESOLVER returned an awaitable; it must be synchronous")
+        names = frozenset((answer,) if isinstance(answer, str) else answer or ())
+    except Exception as exc:
+        issuers_logger.error("ISSUER_RESOLVER failed (%s): no issuer is allowed for this "
+                             "request", type(exc).__name__)
+        return frozenset()
+    if not all(isinstance(name, str) for name in names):
+        issuers_logger.error("ISSUER_RESOLVER must return issuer names (strings): no issuer is "
+                             "allowed for this request")
+        return frozenset()
+    # The resolver selects among the configured issuers; it never adds one.
+    return names.intersection(verifier.verifiers)
 
 
 def get_proof_verifier():
@@ -56,42 +138,96 @@ def get_nonces():
 
 def build_verifier(config):
     """A ``TokenVerifier`` for the tenant, or for the local issuer; the checks are the same.
+    With ``ISSUERS``, a ``MultiIssuerVerifier`` of one ``TokenVerifier`` per issuer.
 
     With ``TOKEN_CACHE_SIZE`` > 0 it remembers verified tokens (``token_cache.py``).
     """
-    options = dict(
-        issuer=config.issuer,
-        audiences=config.audiences,
-        key_source=build_key_source(config),
-        algorithms=config.ALGORITHMS,
-        leeway=config.LEEWAY,
-        max_age=config.MAX_TOKEN_AGE,
-        strict_rfc9068=config.STRICT_RFC9068,
-        max_length=config.MAX_TOKEN_LENGTH,
-    )
+    if config.ISSUERS is not None and not config.uses_local_issuer:
+        return build_multi_issuer_verifier(config)
+    options = verifier_options(config)
+    options.update(issuer=config.issuer, key_source=build_key_source(config),
+                   algorithms=config.ALGORITHMS)
     if config.TOKEN_CACHE_SIZE:
         # A repeated token skips the signature check; see token_cache.py for what is re-checked.
         return CachingVerifier(cache_size=config.TOKEN_CACHE_SIZE, **options)
     return TokenVerifier(**options)
 
 
+def verifier_options(config):
+    """The checks every issuer of a settings set shares."""
+    validators = ClaimValidators(config.VALIDATORS) if config.VALIDATORS else None
+    return dict(audiences=config.audiences, leeway=config.LEEWAY, max_age=config.MAX_TOKEN_AGE,
+                strict_rfc9068=config.STRICT_RFC9068, max_length=config.MAX_TOKEN_LENGTH,
+                validators=validators)
+
+
+def build_multi_issuer_verifier(config):
+    """One plain ``TokenVerifier`` per issuer behind one token cache (``issuers.py``)."""
+    options = verifier_options(config)
+    verifiers = {}
+    for entry in config.issuer_entries:
+        verifiers[entry["ISSUER"]] = TokenVerifier(
+            issuer=entry["ISSUER"], algorithms=entry["ALGORITHMS"],
+            key_source=build_entry_key_source(entry), **options)
+    return MultiIssuerVerifier(
+        verifiers, cache_size=config.TOKEN_CACHE_SIZE, max_length=config.MAX_TOKEN_LENGTH,
+        # With a resolver, a caller that does not ask it (verify(token) alone) gets no issuer.
+        default_allowed=frozenset() if config.ISSUER_RESOLVER is not None else None)
+
+
 def build_key_source(config):
-    """The tenant's JWKS client, or the local issuer's key (only ever with ``DEBUG`` on)."""
+    """The tenant's key source, or the local issuer's key (only ever with ``DEBUG`` on)."""
     if config.uses_local_issuer:
         # Fail closed even if system checks were skipped: no local key without DEBUG.
         return get_local_issuer(config) if settings.DEBUG else NoTrustedIssuer()
     if config.issuer is None:
         return NoTrustedIssuer()
+    return build_entry_key_source(config.issuer_entries[0])
+
+
+def build_entry_key_source(entry):
+    """The key source of one issuer: a static key, a secret, discovery, or its JWKS URL."""
+    if entry.get("PUBLIC_KEY"):
+        return StaticKeySource(entry["PUBLIC_KEY"], entry["ALGORITHMS"])
+    if entry.get("SECRET"):
+        return SecretKeySource(entry["SECRET"], entry["ALGORITHMS"])
+    algorithms = entry["ALGORITHMS"]
+    if entry.get("DISCOVERY"):
+        return DiscoveredKeySource(get_metadata_client(entry["ISSUER"]),
+                                   lambda url: get_jwks_client(url, algorithms))
+    return get_jwks_client(entry["JWKS_URL"], algorithms)
+
+
+def get_jwks_client(url, algorithms=("RS256",)):
+    """The one ``JWKSClient`` of ``url`` in this process, shared by every verifier using it.
+
+    Its fetch policy (``JWKS_*``) is the project's. Keyed by the RS ``algorithms`` too (a key
+    set whose keys are all for other algorithms is no key set for this API: 503, not 401),
+    which settings sets almost always share.
+    """
+    algorithms = tuple(sorted(a for a in algorithms if a in RSA_ALGORITHMS))
+    return _get(("jwks", url, algorithms),
+                lambda config: build_jwks_client(url, algorithms, config))
+
+
+def build_jwks_client(url, algorithms, config):
     return JWKSClient(
-        config.jwks_url,
-        algorithms=config.ALGORITHMS,
+        url,
+        algorithms=algorithms,
         timeout=config.JWKS_TIMEOUT,
         max_bytes=config.JWKS_MAX_BYTES,
         cache_lifetime=config.JWKS_CACHE_LIFETIME,
         cooldown=config.JWKS_REFETCH_COOLDOWN,
         wait=config.JWKS_WAIT,
-        shared_store=build_jwks_store(config),
+        shared_store=build_jwks_store(config, url),
     )
+
+
+def get_metadata_client(issuer):
+    """The one ``MetadataClient`` (discovery) of ``issuer`` in this process."""
+    return _get(("metadata", issuer), lambda config: MetadataClient(
+        issuer, timeout=config.JWKS_TIMEOUT, max_bytes=config.JWKS_MAX_BYTES,
+        cache_lifetime=config.JWKS_CACHE_LIFETIME, cooldown=config.JWKS_REFETCH_COOLDOWN))
 
 
 def get_local_issuer(config):
@@ -99,11 +235,11 @@ def get_local_issuer(config):
     return LocalIssuer(config.LOCAL_ISSUER_KEY_FILE)
 
 
-def build_jwks_store(config):
+def build_jwks_store(config, url):
     alias = config.JWKS_SHARED_CACHE
     if alias is None:
         return None
-    url_hash = hashlib.sha256((config.jwks_url or "").encode("utf-8")).hexdigest()[:32]
+    url_hash = hashlib.sha256((url or "").encode("utf-8")).hexdigest()[:32]
     return CacheEntry(AliasCache(alias), f"auth0_jwt:jwks:{url_hash}")
 
 
@@ -168,7 +304,8 @@ def warm_up(force=False):
         return False
     started = time.monotonic()
     try:
-        ready = fetch_keys_now(get_verifier().key_source)
+        # A list, not a generator: every issuer's keys are fetched, not only the first's.
+        ready = any([fetch_keys_now(source) for source in key_sources(get_verifier())])
     except Exception as exc:  # a broken configuration must not stop the worker here either
         logger.warning("JWKS warm-up failed: %s", type(exc).__name__,
                        extra={"event": "jwks_warmup", "ready": False})
@@ -199,8 +336,22 @@ def signing_keys_available():
     """True when the process can verify tokens: it holds signing keys, or gets them within
     ``JWKS_WAIT`` (the fetch goes on in the background if it takes longer).
 
-    Fetches follow the JWKS client's schedule, so frequent readiness probes during an outage
-    do not turn into a request storm against the tenant, and a probe never waits on a
-    tenant that hangs for more than that bound.
+    Fetches follow the key sources' schedules, so frequent readiness probes during an outage
+    do not turn into a request storm against the tenant, and a probe never waits on a tenant
+    that hangs for more than that bound. With several issuers, keys of one of them are
+    enough: one issuer's outage must not take the API away from the others (its own tokens
+    get 503 meanwhile).
     """
-    return get_verifier().key_source.ready(wait=auth0_settings.JWKS_WAIT)
+    sources = key_sources(get_verifier())
+    # First without waiting (which also starts a fetch wherever no key is held), then the
+    # remaining wait shared by all, so several issuers never add up their waits.
+    if any([source.ready(wait=0) for source in sources]):
+        return True
+    deadline = time.monotonic() + auth0_settings.JWKS_WAIT
+    return any([source.ready(wait=max(0.0, deadline - time.monotonic())) for source in sources])
+
+
+def key_sources(verifier):
+    """The key sources behind a verifier: one, or one per issuer."""
+    sources = getattr(verifier, "key_sources", None)
+    return sources() if sources is not None else [verifier.key_source]
