@@ -5,7 +5,11 @@ One gunicorn (two sync workers) and one nginx for the module. Slow clients send 
 second; every phase is bounded in time (about 20 s for the module).
 """
 import contextlib
+import datetime
 import json
+import os
+import socket
+import subprocess
 import threading
 import time
 
@@ -15,9 +19,11 @@ from tests.dpop_client import DPoPKey
 from tests.gunicorn_server import GunicornServer, production_environ
 from tests.jwks_server import JWKSServer
 from tests.keys import AUDIENCE, ISSUER, mint
-from tests.processes import NginxServer, wait_for
+from deploy.local_proxy import PROXY_CONF
+from tests.processes import NginxServer, nginx_binary, wait_for
 from tests.traffic import SLOW_BODY, SLOW_BODY_HEAD, SlowClients, Traffic, request
 
+DEPLOY = PROXY_CONF.parent
 # Normal answers take a few milliseconds here; the bound leaves room for a loaded machine.
 PROMPT = 1.0
 ROUTES = ("/api/private", "/healthz", "/readyz")
@@ -191,3 +197,70 @@ def test_a_body_over_the_limit_is_413_json_from_the_proxy(proxy):
     assert answer.status == 413
     assert json.loads(answer.body) == {"error": "invalid_request",
                                        "message": "Request body too large"}
+
+
+def raw_exchange(port, data):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), head.decode("latin-1"), json.loads(body)
+
+
+@pytest.mark.parametrize("data, status, message", [
+    (b"NOT AN HTTP REQUEST\r\n\r\n", 400, "Bad request"),
+    (b"GET /" + b"a" * 30_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414,
+     "Request line too long"),
+])
+def test_a_request_nginx_cannot_take_gets_a_json_refusal(proxy, gunicorn, data, status,
+                                                          message):
+    answered, head, body = raw_exchange(proxy.port, data)
+    assert answered == status
+    assert "Content-Type: application/json" in head
+    assert body == {"error": "invalid_request", "message": message}
+
+
+# -- the production site file ----------------------------------------------------------------
+
+
+def self_signed(directory):
+    """A throwaway certificate and key for api.example.com, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "api.example.com")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (directory / "fullchain.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "privkey.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+
+
+def test_the_production_site_file_passes_nginx_configuration_test(tmp_path):
+    """deploy/nginx/api.conf as shipped, with only the certificate folder and the snippet's
+    place (/etc/nginx/snippets/) pointed at this test's files."""
+    self_signed(tmp_path)
+    site = (DEPLOY / "api.conf").read_text()
+    site = site.replace("/etc/letsencrypt/live/api.example.com", str(tmp_path))
+    site = site.replace("include snippets/gunicorn_proxy.conf;", f"include {PROXY_CONF};")
+    (tmp_path / "api.conf").write_text(site)
+    user = "user root;" if os.geteuid() == 0 else ""
+    (tmp_path / "nginx.conf").write_text(
+        f"{user}\npid {tmp_path}/nginx.pid;\nevents {{}}\n"
+        f"http {{ client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy; "
+        f"include {tmp_path}/api.conf; }}\n")
+    result = subprocess.run([nginx_binary(), "-t", "-p", str(tmp_path), "-c",
+                             str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
