@@ -1,12 +1,14 @@
 # One command each: `make run` (set up and serve), `make test` (set up and test),
-# `make serve` (set up and serve for production under gunicorn; see README).
+# `make serve` (set up and serve for production under gunicorn; see README), `make proxy`
+# (nginx in front of it on this machine; docs/deployment.md).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PROXY_PORT ?= 8080
 
-.PHONY: install run serve token test check check-deploy clean bench
+.PHONY: install run serve proxy token test check check-deploy clean bench
 
 install: $(VENV)/.installed
 
@@ -27,6 +29,12 @@ run: install
 serve: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+# The production topology on one machine, unprivileged: nginx with deploy/nginx/gunicorn_proxy.conf
+# on HOST:PROXY_PORT in front of `make serve` on 127.0.0.1:PORT (run that one with
+# GUNICORN_HOST=127.0.0.1 DJANGO_BEHIND_PROXY=true). Files under .local/nginx/.
+proxy:
+	exec $(PYTHON) -m deploy.local_proxy --listen $(HOST):$(PROXY_PORT) --upstream 127.0.0.1:$(PORT)
 
 # A local-issuer token: make token ARGS='--scope read:messages --claim org_id=org_123'
 token: install

@@ -8,6 +8,7 @@ Everything comes from the environment (the twelve-factor names PaaS platforms se
 | ``WEB_CONCURRENCY`` | 2 x CPUs + 1, at most 12 | ``workers`` |
 | ``GUNICORN_WORKER_CLASS`` / ``GUNICORN_THREADS`` | ``sync`` / ``1`` | ``worker_class`` / ``threads`` |
 | ``GUNICORN_TIMEOUT`` / ``GUNICORN_GRACEFUL_TIMEOUT`` / ``GUNICORN_KEEPALIVE`` | 30 / 30 / 5 | seconds |
+| ``GUNICORN_DRAIN_SECONDS`` | ``5`` | on ``TERM``, ``/readyz`` is 503 this long before workers stop |
 | ``GUNICORN_MAX_REQUESTS`` | ``0`` (never) | recycle a worker after N requests (+ up to 10% jitter) |
 | ``GUNICORN_LIMIT_REQUEST_FIELD_SIZE`` | ``20480`` | bytes of one header line |
 | ``GUNICORN_ACCESS_LOG`` / ``GUNICORN_ERROR_LOG`` | ``-`` / ``-`` | stdout / stderr, or a file path |
@@ -17,7 +18,8 @@ Everything comes from the environment (the twelve-factor names PaaS platforms se
 | ``AUTH0_JWKS_WARMUP`` | ``false`` | fetch the signing keys as each worker boots |
 
 Nothing here imports Django: the master stays free of application code, so a ``HUP``
-(graceful reload) forks workers that load the code afresh.
+(graceful reload) forks workers that load the code afresh; the old workers serve until the
+new ones are ready, and ``TERM`` drains (``config/gunicorn_lifecycle.py``).
 """
 import os
 from pathlib import Path
@@ -60,6 +62,14 @@ threads = env_int("GUNICORN_THREADS", 1, 1)  # more than 1 turns sync into gthre
 # not a killed worker.
 timeout = env_int("GUNICORN_TIMEOUT", 30, 1)
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, 1)
+# On TERM each worker answers 503 on /readyz and keeps serving this long, so that a load
+# balancer probing it stops sending first; then in-flight and queued requests are answered.
+# Set it to the balancer's probe interval x failure threshold, plus a second.
+drain_seconds = env_int("GUNICORN_DRAIN_SECONDS", 5, 0)
+if drain_seconds >= graceful_timeout:
+    # The master kills the workers graceful_timeout after TERM: no room left for requests.
+    raise ValueError(f"GUNICORN_DRAIN_SECONDS ({drain_seconds}) must be shorter than "
+                     f"GUNICORN_GRACEFUL_TIMEOUT ({graceful_timeout})")
 keepalive = env_int("GUNICORN_KEEPALIVE", 5, 0)
 max_requests = env_int("GUNICORN_MAX_REQUESTS", 0, 0)
 max_requests_jitter = max_requests // 10
@@ -91,9 +101,34 @@ if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
 
+def on_starting(server):
+    """Master, once: the record of reloads that it shares with its workers."""
+    from config import gunicorn_lifecycle
+
+    gunicorn_lifecycle.start_master()
+
+
+def on_reload(server):
+    """Master, on HUP, before the new workers are forked: the current ones are replaced."""
+    from config import gunicorn_lifecycle
+
+    gunicorn_lifecycle.reloading(server)
+
+
 def post_worker_init(worker):
     """Fetch the signing keys before the worker takes its first request, when
-    ``AUTH0_JWKS_WARMUP`` is on (see ``auth0_jwt._ops.runtime.warm_up``; it never raises)."""
+    ``AUTH0_JWKS_WARMUP`` is on (see ``auth0_jwt._ops.runtime.warm_up``; it never raises);
+    then handle TERM (wait for successors, or drain) and report the worker ready."""
+    from auth0_jwt._ops import draining
     from auth0_jwt._ops.runtime import warm_up
+    from config import gunicorn_lifecycle
 
     warm_up()
+    gunicorn_lifecycle.worker_ready(worker, drain_seconds, on_drain=draining.start)
+
+
+def worker_exit(server, worker):
+    """Worker, on its way out: answer the connections still queued (sync workers)."""
+    from config import gunicorn_lifecycle
+
+    gunicorn_lifecycle.worker_exiting(worker)

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PREFIXES = ("DJANGO_", "AUTH0_", "GUNICORN_", "CORS_", "WEB_CONCURRENCY", "PORT")
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+) \((\d+)\)")
 BOOTED = re.compile(r"Booting worker with pid: (\d+)")
+EXITED = re.compile(r"Worker exiting \(pid: (\d+)\)")
 
 
 def production_environ(static_root, **overrides):
@@ -28,6 +29,9 @@ def production_environ(static_root, **overrides):
         "DJANGO_STATIC_ROOT": str(static_root),
         "GUNICORN_BIND": "127.0.0.1:0",  # the OS picks a free port; read back from the log
         "WEB_CONCURRENCY": "2",
+        # No drain on TERM (production default: 5 s), so that stopping a test's server does not
+        # wait; the tests of the drain set their own.
+        "GUNICORN_DRAIN_SECONDS": "0",
         "PYTHONUNBUFFERED": "1",
     })
     env.update(overrides)
@@ -77,6 +81,17 @@ class GunicornServer:
     def reload(self):
         """SIGHUP: gunicorn boots new workers, then retires the old ones gracefully."""
         self.process.send_signal(signal.SIGHUP)
+
+    def terminate(self):
+        """SIGTERM without waiting: for tests that watch the shutdown (``wait_exited``)."""
+        self.process.send_signal(signal.SIGTERM)
+
+    def wait_exited(self, timeout):
+        """The master's exit status once it has exited, within ``timeout`` seconds."""
+        return self.process.wait(timeout)
+
+    def exited_workers(self):
+        return EXITED.findall(self.app_log())
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"

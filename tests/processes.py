@@ -1,4 +1,4 @@
-"""Real servers as subprocesses for end-to-end tests (redis-server here; gunicorn in
+"""Real servers as subprocesses for end-to-end tests (redis-server and nginx here; gunicorn in
 gunicorn_server.py), on 127.0.0.1, and the helpers to start them.
 
 Each listens on a free loopback port, is waited for with a deadline, and is stopped by the
@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,50 @@ class RedisServer:
 
     def stop(self):
         stop(self.process)
+
+
+def nginx_binary():
+    """The nginx binary; missing is a failure under CI (``.ci/run`` installs it)."""
+    from deploy.local_proxy import nginx_binary as find
+
+    binary = find()
+    if binary is None:
+        message = "nginx is not installed (apt-get install nginx)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
+class NginxServer:
+    """nginx with the shipped proxy configuration (``deploy/nginx/gunicorn_proxy.conf``) on a
+    free loopback port, in front of ``upstream`` (``host:port``); files under ``prefix``."""
+
+    def __init__(self, prefix, upstream):
+        from deploy.local_proxy import command, render
+
+        nginx_binary()
+        self.port = free_port()
+        self.prefix = Path(prefix)
+        conf = render(self.prefix, f"127.0.0.1:{self.port}", upstream)
+        self.process = subprocess.Popen(command(conf), stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(self.listening, "nginx", timeout=15, process=self.process)
+        except BaseException:
+            stop(self.process)
+            raise
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def listening(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            return True
+
+    def error_log(self):
+        path = self.prefix / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self):
+        stop(self.process)  # TERM: nginx's fast shutdown

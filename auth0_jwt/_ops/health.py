@@ -20,6 +20,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from auth0_jwt._ops import draining
 from auth0_jwt._ops.runtime import signing_keys_available
 from auth0_jwt._settings import auth0_settings
 
@@ -55,6 +56,8 @@ def healthz(request):
 @probe
 def readyz(request):
     """Readiness: 200 when this process holds signing keys, else 503 with Retry-After."""
+    if draining.is_draining():  # shutting down: 503 first, so the balancer stops sending
+        return draining.not_ready_response()
     try:
         ready = signing_keys_available()
     except Exception as exc:  # e.g. no JWKS URL configured: not ready, and say why in the log

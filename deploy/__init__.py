@@ -1,0 +1,1 @@
+"""Deployment: nginx configuration (``nginx/``) and ``local_proxy``, which runs it locally."""
