@@ -1,5 +1,5 @@
 # One command each: `make run` (set up and serve), `make test` (set up and test),
-# `make serve` (set up and serve for production under gunicorn; see README).
+# `make serve` (set up and serve for production under gunicorn; see docs/deployment.md).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python

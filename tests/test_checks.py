@@ -159,3 +159,13 @@ def test_a_placeholder_left_from_a_sample_is_an_error_not_a_tenant(settings, opt
 @pytest.mark.parametrize("audience", ["https://yourapp.com", "https://api.example.com"])
 def test_an_audience_that_merely_starts_with_your_is_not_a_placeholder(settings, audience):
     assert errors_for(settings, AUDIENCE=audience) == {}
+
+
+def test_manage_check_refuses_auth0_domain_bogus_with_an_example():
+    result = run_manage("check", DJANGO_DEBUG="true", AUTH0_DOMAIN="bogus",
+                        AUTH0_AUDIENCE="https://api.example.com")
+    assert result.returncode == 1
+    assert ("(auth0_jwt.E002) AUTH0_JWT['DOMAIN'] is not a domain name ('bogus'): a tenant's "
+            "domain has at least one dot.\n\tHINT: Example: AUTH0_DOMAIN=dev-abc123.us.auth0.com"
+            ) in result.stderr
+    assert "Traceback" not in result.stderr
