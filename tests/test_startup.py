@@ -153,3 +153,13 @@ def test_env_example_copied_unedited_stops_startup_at_its_placeholders(tmp_path)
             "not a real value.") in result.stderr
     assert "AUTH0_JWT['AUDIENCE'] is a placeholder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_runserver_with_a_bad_setting_prints_the_message_not_a_traceback():
+    # With the autoreloader (as make run starts it), where Django's own check runs in a thread.
+    result = manage("runserver", "127.0.0.1:0", DJANGO_DEBUG="true", AUTH0_DOMAIN="bogus",
+                    AUTH0_AUDIENCE="https://api.example.com", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("SystemCheckError: System check identified some issues:")
+    assert "AUTH0_JWT['DOMAIN'] is not a domain name ('bogus')" in result.stderr
+    assert "Traceback" not in result.stderr
