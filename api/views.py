@@ -142,6 +142,9 @@ class ApiRootView(APIView):
     """``/`` and ``/api/``: the routes of this API, each with what it asks of the caller, and
     where the docs and tokens come from; JSON, or the browsable API's page in a browser."""
 
+    name = "API root"
+    description = ("The routes of this API, each with what it asks of the caller, and where "
+                   "its documentation is.")
     authentication_classes = []
     permission_classes = [AllowAny]
     # An index of the schema's routes, not one of them; and left out before the schema's path
