@@ -1,6 +1,6 @@
 # One command each: `make run` (set up and serve), `make test` (set up and test),
-# `make serve` (set up and serve for production under gunicorn; see README), `make proxy`
-# (nginx in front of it on this machine; docs/deployment.md).
+# `make serve` (set up and serve for production under gunicorn; see docs/deployment.md),
+# `make proxy` (nginx in front of it on this machine; docs/deployment.md).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python

@@ -5,12 +5,14 @@ may call it.
 """
 from datetime import datetime, timezone
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from auth0_jwt import ClaimCheck, ClaimEquals, ClaimIncludes, HasRequiredScopes, HasScope
+from auth0_jwt._settings import auth0_settings
 
 from . import serializers
 
@@ -119,3 +121,48 @@ class FeedView(APIView):
             return Response({"message": "Welcome, guest!", "personalizedContent": False})
         return Response({"message": f"Welcome back, {request.user.sub}!",
                          "personalizedContent": True})
+
+
+# The API root's table: each route of api/urls.py (by name), its example arguments and what it
+# asks of the caller, as the quickstart's README lists them.
+ROUTES = [
+    ("public", {}, "nothing"),
+    ("private", {}, "a valid access token"),
+    ("private-scoped", {}, "a token with scope read:messages"),
+    ("messages", {}, "a token with scope read:messages"),
+    ("admin", {}, "a token with scope admin:access"),
+    ("org", {"org_id": "org_123"}, "a token whose org_id claim is org_123"),
+    ("roles", {}, "a token whose roles claim includes editor and viewer"),
+    ("premium", {}, "a token with subscription premium and verified true"),
+    ("feed", {}, "nothing; a valid token personalises the answer"),
+]
+
+
+class ApiRootView(APIView):
+    """``/`` and ``/api/``: the routes of this API, each with what it asks of the caller, and
+    where the docs and tokens come from; JSON, or the browsable API's page in a browser."""
+
+    name = "API root"
+    description = ("The routes of this API, each with what it asks of the caller, and where "
+                   "its documentation is.")
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    # An index of the schema's routes, not one of them; and left out before the schema's path
+    # prefix is worked out, so the operations keep their names (private_retrieve...).
+    schema = None
+
+    def get(self, request):
+        def url(name, **kwargs):
+            return request.build_absolute_uri(reverse(name, kwargs=kwargs))
+
+        body = {"message": "The demo API: send an access token as 'Authorization: Bearer "
+                           "<token>'.",
+                "routes": [{"url": url(name, **kwargs), "requires": requires}
+                           for name, kwargs, requires in ROUTES],
+                "docs": url("docs"), "schema": url("schema")}
+        if auth0_settings.uses_local_issuer:
+            body["tokens"] = ("Local issuer: make token ARGS='--scope read:messages' "
+                              "(python manage.py mint_token)")
+        if auth0_settings.SESSION_TOKEN:
+            body["token_page"] = url("auth0_jwt:token")
+        return Response(body)

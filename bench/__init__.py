@@ -1,1 +1,1 @@
-"""Benchmarks: ``make bench`` (``python -m bench.run``). See README.md, "Performance"."""
+"""Benchmarks: ``make bench`` (``python -m bench.run``). See docs/performance.md."""

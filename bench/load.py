@@ -9,7 +9,7 @@ Both servers verify tokens against one JWKS server on 127.0.0.1 (started here). 
   LRU cache never has the token (each repeat comes after >= 2 x cache size other tokens);
 - ``401``: ``GET /api/private`` with a token whose signature has one byte flipped.
 
-Two methods from /work/shared/BENCHMARKING.md, as this machine's speed drifts by seconds:
+Two methods (docs/performance.md), as this machine's speed drifts by seconds:
 
 - *mixed run* (Django): one wrk run cycles through the four scenarios request by request;
   ``bench/wsgi_timing.py`` adds up the CPU each scenario spends inside Django, and the
@@ -249,7 +249,7 @@ def run_plan(generator, server, tokens, scenarios, seconds, workdir):
 
 
 def mixed_runs(generator, server, tokens, rounds, seconds, workdir, stats_dir, out):
-    """BENCHMARKING.md's mixed run: all scenarios in turn, CPU per scenario inside Django."""
+    """The mixed run (docs/performance.md): all scenarios in turn, CPU per scenario inside Django."""
     per_round = []
     for r in range(rounds):
         before = read_stats(stats_dir)

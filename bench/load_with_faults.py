@@ -16,7 +16,7 @@ with Retry-After, an accepted bad token, a rejected good token once the refetch 
 happened, a JWKS fetch rate above one per cooldown per worker (counted on the JWKS server;
 the cooldown here is below the 1 s retry interval after a failure, so retries are held to it
 too), and token or key material in the server's log. Exits 1 on any violation, 0 otherwise.
-Figures are notes, not targets (a shared 2-core machine; see shared/BENCHMARKING.md).
+Figures are notes, not targets (a shared 2-core machine; see docs/performance.md).
 """
 import argparse
 import collections

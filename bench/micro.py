@@ -1,4 +1,4 @@
-"""In-process verification cost against the floors, as /work/shared/BENCHMARKING.md says.
+"""In-process verification cost against the floors, as docs/performance.md describes.
 
 Variants, each checked first (accepts a valid token, rejects one with a flipped signature
 byte), then timed with ``timeit``: a loop count that makes one repeat >= 0.25 s, the minimum

@@ -42,7 +42,7 @@ def main(argv=None):
     started = time.monotonic()
     print(f"Benchmark: {machine()}")
     if not args.no_micro:
-        print("\n== Token verification in process (BENCHMARKING.md micro method) ==")
+        print("\n== Token verification in process (docs/performance.md, in-process method) ==")
         results = micro.measure(rounds=1 if args.quick else micro.ROUNDS)
         micro.report(results)
         per_entry, length = micro.cache_entry_bytes()

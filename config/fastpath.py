@@ -1,6 +1,6 @@
 """Work a stateless JSON API request does not need, skipped without changing any response.
 
-Measured on the request path under gunicorn (``make bench``, README "Performance"):
+Measured on the request path under gunicorn (``make bench``, docs/performance.md):
 
 - Django connects database and cache clean-up to every request's start and end. With no
   database configured (this API keeps no state) and only in-process caches, those receivers

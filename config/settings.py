@@ -42,6 +42,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS",
                          default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 
 INSTALLED_APPS = [
+    # First: its runserver (config/management/commands) extends staticfiles' one.
+    "config.apps.ProjectConfig",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.staticfiles",
@@ -51,7 +53,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI served from here, not from a CDN
     "auth0_jwt",
     "api",
-    "config.apps.ProjectConfig",
 ]
 
 MIDDLEWARE = [
@@ -151,7 +152,7 @@ AUTH0_JWT = {
     "DOMAIN": AUTH0_DOMAIN,
     "AUDIENCE": env.list("AUTH0_AUDIENCE", default=[]),
     "ISSUER": AUTH0_ISSUER,
-    # No tenant and DEBUG on: the built-in local issuer (README "Run it with no Auth0 tenant").
+    # No tenant and DEBUG on: the built-in local issuer (docs/local-development.md).
     # With DEBUG off it stays off, and the missing AUTH0_DOMAIN stops startup.
     "LOCAL_ISSUER": DEBUG and not AUTH0_DOMAIN and not AUTH0_ISSUER and not AUTH0_ISSUERS,
     "LOCAL_ISSUER_KEY_FILE": env.str("AUTH0_LOCAL_ISSUER_KEY_FILE", default="")

@@ -1,6 +1,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from api.views import ApiRootView
 from auth0_jwt import healthz, page_not_found, readyz
 
 urlpatterns = [
@@ -11,6 +12,8 @@ urlpatterns = [
     re_path(r"^healthz/?$", healthz, name="healthz"),
     re_path(r"^readyz/?$", readyz, name="readyz"),
     path("auth/", include("auth0_jwt.urls")),
+    # "/" and "/api/": the routes, with what each asks of the caller (JSON, or a browsable page).
+    re_path(r"^(?:api/?)?$", ApiRootView.as_view(), name="root"),
     # Last: any other path is a JSON 404, also with DEBUG on.
     re_path(r"", page_not_found),
 ]

@@ -15,5 +15,5 @@ exit_on_configuration_errors()
 # Everything loaded so far (Django, DRF, the URL map: ~70,000 objects) lives as long as the
 # process. Frozen, the garbage collector stops walking it in every full collection, which
 # each request's short-lived reference cycles (DRF's request <-> view <-> response) and the
-# token cache's entries trigger: GC time per request about halves (README "Performance").
+# token cache's entries trigger: GC time per request about halves (docs/performance.md).
 gc.freeze()

@@ -22,7 +22,8 @@ def find_binaries():
     driver = shutil.which("chromedriver")
     if chromium and driver:
         return chromium, driver
-    message = "chromium and chromium-driver are not installed (.ci/run installs them)"
+    message = ("browser test: chromium and chromium-driver are not installed "
+               "(apt-get install chromium chromium-driver; .ci/run does it)")
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message)
     pytest.skip(message)

@@ -1,4 +1,4 @@
-"""A real gunicorn process for end-to-end tests: the README's production command on
+"""A real gunicorn process for end-to-end tests: docs/deployment.md's production command on
 127.0.0.1, an OS-chosen port, logs captured to files."""
 import os
 import re
@@ -19,7 +19,7 @@ EXITED = re.compile(r"Worker exiting \(pid: (\d+)\)")
 
 
 def production_environ(static_root, **overrides):
-    """The README's production variables for a loopback server (no inherited project vars)."""
+    """docs/deployment.md's production variables for a loopback server (no inherited project vars)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(PROJECT_PREFIXES)}
     env.update({
         "DJANGO_SETTINGS_MODULE": "config.settings",

@@ -2,7 +2,9 @@
 import re
 
 import pytest
+from django.urls import reverse
 
+from api.urls import urlpatterns
 from tests.keys import mint
 
 ISO_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -208,3 +210,43 @@ class TestCors:
     def test_unknown_origin_gets_no_cors_headers(self, api):
         response = api("/api/private", HTTP_ORIGIN="https://evil.example.com")
         assert "Access-Control-Allow-Origin" not in response
+
+EXAMPLE_ARGUMENTS = {"org": {"org_id": "org_123"}}
+
+
+@pytest.mark.parametrize("path", ["/", "/api/", "/api"])
+def test_the_root_lists_every_demo_route_with_what_it_requires(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    body = response.json()
+    listed = [route["url"] for route in body["routes"]]
+    expected = {"http://testserver" + reverse(p.name, kwargs=EXAMPLE_ARGUMENTS.get(p.name, {}))
+                for p in urlpatterns}
+    assert set(listed) == expected and len(listed) == len(expected)
+    assert all(route["requires"] for route in body["routes"])
+    assert (body["docs"], body["schema"]) == ("http://testserver/api/docs",
+                                              "http://testserver/api/schema")
+
+
+def test_the_root_reads_no_credentials(client):
+    assert client.get("/", HTTP_AUTHORIZATION="Bearer not-a-jwt").status_code == 200
+
+
+def test_the_root_names_the_local_issuer_and_token_page_when_they_are_on(client, local_settings):
+    body = client.get("/api/").json()
+    assert "make token" in body["tokens"]
+    assert body["token_page"] == "http://testserver/auth/token"
+
+
+def test_the_root_is_a_browsable_page_in_a_browser(client, monkeypatch):
+    # As DJANGO_BROWSABLE_API=true configures it (DRF reads the renderers at import time).
+    from rest_framework.renderers import JSONRenderer
+
+    from api.views import ApiRootView
+    from auth0_jwt import BrowsableAPIRenderer
+
+    monkeypatch.setattr(ApiRootView, "renderer_classes", [JSONRenderer, BrowsableAPIRenderer])
+    response = client.get("/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert b'href="http://testserver/api/private"' in response.content

@@ -155,3 +155,11 @@ def test_swagger_ui_authorize_with_a_pasted_token_calls_a_protected_route(page):
     body = page.text("#operations-private-private_retrieve .live-responses-table "
                      ".response .response-col_description")
     assert '"user": "local|swagger"' in body
+
+
+def test_swagger_ui_authorize_dialog_says_where_a_token_comes_from(page):
+    page.open("/api/docs")
+    page.find("button.authorize").click()
+    dialog = page.text(".auth-container")
+    assert "python manage.py mint_token" in dialog
+    assert "Paste the token alone, without Bearer" in dialog

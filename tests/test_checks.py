@@ -116,3 +116,56 @@ def test_wsgi_startup_succeeds_with_the_documented_variables():
              "AUTH0_AUDIENCE": AUDIENCE})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ready"
+
+
+@pytest.mark.parametrize("domain, reason", [
+    ("bogus", "a tenant's domain has at least one dot"),
+    ("localhost:8443", "a tenant's domain has at least one dot"),
+    ("https://dev-abc123.us.auth0.com", "without its scheme"),
+    ("dev-abc123.us.auth0.com/", "without a path"),
+    ("dev abc.auth0.com", "characters a host name cannot have"),
+    ("", "it is empty"),
+])
+def test_a_domain_that_is_not_a_host_name_is_refused_with_the_reason_and_an_example(
+        settings, domain, reason):
+    message = errors_for(settings, DOMAIN=domain)["auth0_jwt.E002"]
+    assert message.msg.startswith(f"AUTH0_JWT['DOMAIN'] is not a domain name ({domain!r}): ")
+    assert reason in message.msg
+    assert message.hint == "Example: AUTH0_DOMAIN=dev-abc123.us.auth0.com"
+
+
+@pytest.mark.parametrize("domain", ["dev-abc123.us.auth0.com", "login.example.com",
+                                    "127.0.0.1:8443", "tenant.eu.auth0.com:443"])
+def test_a_host_name_with_a_dot_is_a_domain(settings, domain):
+    assert errors_for(settings, DOMAIN=domain) == {}
+
+
+@pytest.mark.parametrize("options, option", [
+    ({"DOMAIN": "your-tenant.us.auth0.com"}, "DOMAIN"),
+    ({"DOMAIN": "YOUR_DOMAIN"}, "DOMAIN"),
+    ({"DOMAIN": "{yourDomain}"}, "DOMAIN"),
+    ({"DOMAIN": None, "ISSUER": "https://{yourDomain}/"}, "ISSUER"),
+    ({"AUDIENCE": "YOUR_API_IDENTIFIER"}, "AUDIENCE"),
+    ({"AUDIENCE": ["https://api.example.com", "https://your-api-identifier"]}, "AUDIENCE"),
+])
+def test_a_placeholder_left_from_a_sample_is_an_error_not_a_tenant(settings, options, option):
+    found = errors_for(settings, **options)
+    assert set(found) == {"auth0_jwt.E033"}, found  # one message, not a syntax error as well
+    message = found["auth0_jwt.E033"]
+    assert message.msg.startswith(f"AUTH0_JWT['{option}'] is a placeholder (")
+    assert "local issuer" in message.hint and "Auth0 Dashboard" in message.hint
+
+
+@pytest.mark.parametrize("audience", ["https://yourapp.com", "https://api.example.com"])
+def test_an_audience_that_merely_starts_with_your_is_not_a_placeholder(settings, audience):
+    assert errors_for(settings, AUDIENCE=audience) == {}
+
+
+def test_manage_check_refuses_auth0_domain_bogus_with_an_example():
+    result = run_manage("check", DJANGO_DEBUG="true", AUTH0_DOMAIN="bogus",
+                        AUTH0_AUDIENCE="https://api.example.com")
+    assert result.returncode == 1
+    assert ("(auth0_jwt.E002) AUTH0_JWT['DOMAIN'] is not a domain name ('bogus'): a tenant's "
+            "domain has at least one dot.\n\tHINT: Example: AUTH0_DOMAIN=dev-abc123.us.auth0.com"
+            ) in result.stderr
+    assert "Traceback" not in result.stderr

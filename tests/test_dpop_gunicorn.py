@@ -29,7 +29,7 @@ def redis_server(tmp_path_factory):
 
 @pytest.fixture
 def gunicorn(tmp_path, jwks_server):
-    """The README's production command (tests/gunicorn_server.py) with DPoP allowed and JSON
+    """The production command of docs/deployment.md (tests/gunicorn_server.py) with DPoP allowed and JSON
     logs, whose access lines carry each request's worker pid; stopped after the test."""
     started = []
 

@@ -1,4 +1,4 @@
-"""Every row of DESIGN.md's error table: status, body and WWW-Authenticate."""
+"""Every row of the error table (docs/errors.md): status, body and WWW-Authenticate."""
 import logging
 
 import pytest

@@ -206,7 +206,7 @@ def dpop_allowed(configure, token):
     lambda h, p, s: ".".join((segment(h), segment(p), segment(s))),
     proof_headers, proof_payloads, st.binary(max_size=80)))
 def test_api_answers_any_dpop_proof_with_a_documented_error(api, dpop_allowed, proof):
-    """DPoP on (another helper's feature, attacked here too): a Bearer token presented under
+    """DPoP on (attacked here too): a Bearer token presented under
     the DPoP scheme with any proof is never accepted, never a 500, never the fail-closed path."""
     response = api("/api/private", HTTP_AUTHORIZATION=f"DPoP {dpop_allowed}", HTTP_DPOP=proof)
     assert response.status_code in DPOP_DOCUMENTED, (proof, response.content)

@@ -1,5 +1,6 @@
 """Production settings and the gunicorn configuration: `check --deploy` is clean with the
-README's variables, and a missing secret is a clear startup error, not a traceback."""
+variables of docs/deployment.md, and a missing secret is a clear startup error, not a
+traceback."""
 import os
 import re
 import subprocess

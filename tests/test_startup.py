@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 
 from auth0_jwt._dev.local_issuer import LocalIssuer
-from tests.live_server import RunServer, manage
+from tests.live_server import ROOT, RunServer, manage
 
 PRODUCTION = {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 50,
               "DJANGO_ALLOWED_HOSTS": "api.example.com", "AUTH0_AUDIENCE": "https://api.example.com"}
@@ -127,3 +127,39 @@ def test_local_issuer_and_session_token_defaults_follow_debug_and_tenant(env, ex
               "print(s.AUTH0_JWT['LOCAL_ISSUER'], s.AUTH0_JWT['SESSION_TOKEN'])")
     result = manage("shell", "--no-imports", "-c", script, **env)
     assert result.stdout.strip() == expected, result.stderr
+
+
+def test_runserver_with_debug_off_and_no_hosts_names_make_run_and_django_debug():
+    result = manage("runserver", "--noreload", "127.0.0.1:0", DJANGO_DEBUG="", timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.startswith("CommandError: DEBUG is off (DJANGO_DEBUG is not true) and "
+                                    "DJANGO_ALLOWED_HOSTS is empty.\n")
+    assert "make run, or DJANGO_DEBUG=true python manage.py runserver" in result.stderr
+    assert "ALLOWED_HOSTS if DEBUG is False" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def env_example():
+    """The variables ``cp .env.example .env`` sets (comments and blank lines skipped)."""
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_env_example_copied_unedited_stops_startup_at_its_placeholders(tmp_path):
+    result = manage("check", **env_example(),
+                    AUTH0_LOCAL_ISSUER_KEY_FILE=str(tmp_path / "k.pem"))
+    assert result.returncode == 1
+    assert ("(auth0_jwt.E033) AUTH0_JWT['DOMAIN'] is a placeholder ('your-tenant.us.auth0.com'), "
+            "not a real value.") in result.stderr
+    assert "AUTH0_JWT['AUDIENCE'] is a placeholder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_runserver_with_a_bad_setting_prints_the_message_not_a_traceback():
+    # With the autoreloader (as make run starts it), where Django's own check runs in a thread.
+    result = manage("runserver", "127.0.0.1:0", DJANGO_DEBUG="true", AUTH0_DOMAIN="bogus",
+                    AUTH0_AUDIENCE="https://api.example.com", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("SystemCheckError: System check identified some issues:")
+    assert "AUTH0_JWT['DOMAIN'] is not a domain name ('bogus')" in result.stderr
+    assert "Traceback" not in result.stderr

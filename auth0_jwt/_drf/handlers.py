@@ -1,5 +1,5 @@
 """The exception handler: every error as ``{"error", "message"}`` with the right status and
-``WWW-Authenticate`` header (the table in DESIGN.md). Set it as
+``WWW-Authenticate`` header (the table in docs/errors.md). Set it as
 ``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "auth0_jwt._drf.handlers.exception_handler"``.
 """
 import logging

@@ -3,7 +3,7 @@
 Set ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "auth0_jwt._drf.schema.AutoSchema"``. Every
 operation that reads a token gets ``security: [{bearerAuth: []}]``, its required scopes (in
 the description and ``x-required-scopes``; OpenAPI 3.0 allows scopes only for OAuth2 schemes)
-and the documented error responses of DESIGN.md, with ``WWW-Authenticate`` on 400/401/403.
+and the documented error responses (docs/errors.md), with ``WWW-Authenticate`` on 400/401/403.
 Imported only when drf-spectacular is installed.
 """
 import json
@@ -16,6 +16,7 @@ from rest_framework import permissions, serializers
 from auth0_jwt._drf.authentication import Auth0JWTAuthentication
 from auth0_jwt._drf.permissions import (ClaimCheck, ClaimEquals, ClaimIncludes, HasAnyScope,
                           HasRequiredScopes, HasScope)
+from auth0_jwt._settings import auth0_settings
 
 SCHEME = "bearerAuth"
 
@@ -29,8 +30,25 @@ class Auth0JWTScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "An access token for this API (RS256 JWT), sent as "
-                               "`Authorization: Bearer <token>`."}
+                "description": token_source() + " " + PASTE_HINT}
+
+
+# Swagger UI adds the scheme itself: a pasted "Bearer eyJ..." would be sent as "Bearer Bearer".
+PASTE_HINT = ("Paste the token alone, without `Bearer `: it is sent as "
+              "`Authorization: Bearer <token>`.")
+
+
+def token_source():
+    """Where a token for this API comes from, for the "Authorize" dialog of Swagger UI."""
+    if auth0_settings.uses_local_issuer:
+        return ("An access token from the local issuer (development, no tenant): "
+                "`python manage.py mint_token --scope \"read:messages\"` prints one.")
+    issuer = auth0_settings.issuer or "your tenant"
+    audience = ", ".join(f"`{a}`" for a in auth0_settings.audiences) or "this API's identifier"
+    return (f"An access token (RS256 JWT) from `{issuer}` for the audience {audience}: the "
+            "Auth0 Dashboard shows a test token (Applications > APIs > your API > Test), and "
+            "an application gets one with a client-credentials request to the tenant's "
+            "`/oauth/token` endpoint.")
 
 
 class SessionTokenScheme(OpenApiAuthenticationExtension):
@@ -48,7 +66,7 @@ class SessionTokenScheme(OpenApiAuthenticationExtension):
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The one error body of every route (DESIGN.md, "The error contract")."""
+    """The one error body of every route (docs/errors.md)."""
 
     error = serializers.CharField(help_text="machine-readable code, e.g. invalid_token")
     message = serializers.CharField(help_text="what failed, safe to show")

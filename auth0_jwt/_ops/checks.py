@@ -51,6 +51,16 @@ BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN", "JWKS_WAR
 # RFC 7230 section 3.2.6: a header field name is a token.
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 TENANT_EXAMPLE = "AUTH0_DOMAIN=dev-abc123.us.auth0.com"
+# A value copied from a sample's .env and never filled in ("YOUR_DOMAIN", "{yourDomain}",
+# "your-tenant.us.auth0.com", "https://your-api-identifier"): it names no tenant, so it must
+# not pass for one (and so silently replace the local issuer in development).
+PLACEHOLDER = re.compile(r"[{}<>]|\byour[-_ ]?(?:tenant|domain|api|audience|identifier|issuer)",
+                         re.IGNORECASE)
+PLACEHOLDER_EXAMPLES = {
+    "DOMAIN": TENANT_EXAMPLE,
+    "ISSUER": "AUTH0_ISSUER=https://login.example.com/",
+    "AUDIENCE": "AUTH0_AUDIENCE=https://api.example.com",
+}
 
 
 def name(option):
@@ -75,7 +85,8 @@ def check_settings(app_configs=None, **kwargs):
     return (problems + check_tenant() + check_algorithms() + check_numbers()
             + check_booleans() + check_realm() + check_dpop() + check_cache_aliases()
             + check_client_ip_header() + check_session_token()
-            + check_token_cache() + issuer_checks.check_validators(auth0_settings)
+            + check_token_cache() + check_placeholders()
+            + issuer_checks.check_validators(auth0_settings)
             + issuer_checks.check_mtls(auth0_settings))
 
 
@@ -86,14 +97,16 @@ def check_tenant(config=None):
     if config.ISSUERS is not None:
         return issuer_checks.check_issuers(config) + check_audience(config)
     problems = []
-    if config.DOMAIN is not None and not (isinstance(config.DOMAIN, str)
-                                          and DOMAIN_PATTERN.fullmatch(config.DOMAIN)):
-        problems.append(error("DOMAIN", "must be a bare host name, without scheme or path",
-                              "AUTH0_DOMAIN=dev-abc123.us.auth0.com", 2))
+    if is_placeholder(config.DOMAIN):
+        pass  # check_placeholders() says so; its syntax is beside the point
+    elif config.DOMAIN is not None and (problem := domain_problem(config.DOMAIN)):
+        problems.append(error("DOMAIN", f"is not a domain name ({shown(config.DOMAIN)}): "
+                              f"{problem}", TENANT_EXAMPLE, 2))
     elif not config.DOMAIN and not config.ISSUER:
         problems.append(error("DOMAIN", "is not set (nor ISSUER), so no token can be trusted "
                               "(the local issuer only runs with DEBUG on)", TENANT_EXAMPLE, 3))
-    if config.ISSUER is not None and not _is_http_url(config.ISSUER):
+    if (config.ISSUER is not None and not is_placeholder(config.ISSUER)
+            and not _is_http_url(config.ISSUER)):
         problems.append(error("ISSUER", "must be the exact 'iss' URL of the tenant",
                               "AUTH0_ISSUER=https://login.example.com/", 4))
     problems += check_audience(config)
@@ -108,6 +121,51 @@ def check_audience(config):
         return [error("AUDIENCE", "is not set: it must be the API identifier(s)",
                       "AUTH0_AUDIENCE=https://api.example.com", 5)]
     return []
+
+
+def domain_problem(domain):
+    """Why ``domain`` is not a bare host name (an optional port allowed), or None."""
+    if not isinstance(domain, str):
+        return "it must be a string"
+    if not domain:
+        return "it is empty"
+    if "://" in domain:
+        return "write the host name alone, without its scheme"
+    if "/" in domain:
+        return "write the host name alone, without a path"
+    if not DOMAIN_PATTERN.fullmatch(domain):
+        return "it holds characters a host name cannot have"
+    if "." not in domain.partition(":")[0]:
+        return "a tenant's domain has at least one dot"
+    return None
+
+
+def check_placeholders():
+    """A sample's placeholder left in place is an error, never a tenant or an audience."""
+    problems = []
+    for option, example in PLACEHOLDER_EXAMPLES.items():
+        value = getattr(auth0_settings, option)
+        found = [v for v in (value if isinstance(value, (list, tuple)) else [value])
+                 if is_placeholder(v)]
+        if found:
+            problems.append(Error(
+                f"{name(option)} is a placeholder ({shown(found[0])}), not a real value.",
+                hint=f"Example: {example} (your tenant's values: Auth0 Dashboard > "
+                     "Applications > APIs > your API). To develop without a tenant, leave "
+                     "it unset and use the local issuer (LOCAL_ISSUER, DEBUG only).",
+                obj=SETTINGS_NAME, id="auth0_jwt.E033"))
+    return problems
+
+
+def is_placeholder(value):
+    return isinstance(value, str) and bool(PLACEHOLDER.search(value))
+
+
+def shown(value):
+    """A setting's value for a message: quoted, printable, short (settings hold no secret
+    here, but a message is no place for a page of text)."""
+    text = value if isinstance(value, str) else repr(value)
+    return repr(text[:60] + ("..." if len(text) > 60 else ""))
 
 
 def check_local_issuer(config):

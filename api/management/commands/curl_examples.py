@@ -4,6 +4,7 @@ On the local issuer: ready-to-paste curl lines with freshly minted tokens, each 
 the status it gets. With a tenant: where tokens come from.
 """
 import shlex
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -42,7 +43,7 @@ class Command(BaseCommand):
         return [
             "",
             "No Auth0 tenant: the API trusts the local issuer "
-            f"(key {auth0_settings.LOCAL_ISSUER_KEY_FILE}).",
+            f"(key {shown_path(auth0_settings.LOCAL_ISSUER_KEY_FILE)}).",
             f"  issuer   {issuer.issuer}",
             f"  audience {audience}",
             "",
@@ -56,8 +57,8 @@ class Command(BaseCommand):
             "",
             "More tokens:  DJANGO_DEBUG=true .venv/bin/python manage.py mint_token "
             "--sub 'auth0|alice' --scope \"read:messages admin:access\" --claim org_id=org_123",
-            f"In a browser: {url}/auth/token (paste a token), then {url}/api/private; "
-            f"API docs: {url}/api/docs",
+            f"In a browser: {url}/ lists the routes; {url}/auth/token takes a pasted token, "
+            f"then {url}/api/private; API docs: {url}/api/docs",
             "",
         ]
 
@@ -67,3 +68,12 @@ def curl(url, path, token, expected):
     if token is not None:
         line += f' -H "Authorization: Bearer {token}"'
     return f"{line}   # -> {expected}"
+
+
+def shown_path(path):
+    """``path`` relative to the current directory when it lies inside it (a checkout's
+    ``.local/issuer-key.pem``), else as it is."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
