@@ -42,6 +42,9 @@ def test_valid_settings_have_no_errors(settings):
     ({"JWKS_WARMUP": "yes"}, "auth0_jwt.E010", "False"),
     ({"CLIENT_IP_HEADER": "X Forwarded For"}, "auth0_jwt.E020", "'X-Forwarded-For'"),
     ({"AUDIANCE": "typo"}, "auth0_jwt.E001", "AUDIENCE"),
+    ({"USER_CLASS": "myproject.nowhere.User"}, "auth0_jwt.E041", "'auth0_jwt.TokenUser'"),
+    ({"USER_CLASS": "not-a-path"}, "auth0_jwt.E041", "'auth0_jwt.TokenUser'"),
+    ({"USER_CLASS": 42}, "auth0_jwt.E041", "'auth0_jwt.TokenUser'"),
 ])
 def test_misconfiguration_names_the_setting_and_an_example(settings, options, check_id, names):
     found = errors_for(settings, **options)

@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
 
 from auth0_jwt._core.dpop import ProofVerifier
 from auth0_jwt._core.jwks import JWKSClient
@@ -52,6 +53,17 @@ def get_proof_verifier():
 def get_nonces():
     """The ``NonceSource`` when ``DPOP_NONCE_LIFETIME`` is set, else None."""
     return _get("nonces", build_nonces) or None
+
+
+def get_user_class():
+    """``AUTH0_JWT["USER_CLASS"]``, imported once: called with a ``VerifiedToken``, it returns
+    ``request.user`` (default ``auth0_jwt.TokenUser``)."""
+    return _get("user_class", build_user_class)
+
+
+def build_user_class(config):
+    user_class = config.USER_CLASS
+    return import_string(user_class) if isinstance(user_class, str) else user_class
 
 
 def build_verifier(config):
