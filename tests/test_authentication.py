@@ -149,41 +149,45 @@ class TestFormToken:
         assert response.json()["message"] == "Token sent by more than one method"
 
 
-class TestSeparatorsAndSpellings:
-    """RFC 7235: one or more SP after the scheme, nothing else; RFC 6750 section 2: a token sent
-    by more than one method is a 400 whatever the spelling of the parameter on the wire."""
+# -- separators and spellings: RFC 7235 (1*SP after the scheme) and RFC 6750 section 2 (a token
+# sent by more than one method is a 400 whatever the spelling of the parameter on the wire) --
 
-    @pytest.mark.parametrize("separator", ["\t", "\u00a0", "\u2003", "\x0b", "\x0c"])
-    def test_whitespace_other_than_space_after_the_scheme_is_400(self, api, token, separator):
-        invalid_request(api, f"Bearer{separator}{token()}",
-                        "Authorization header: the Bearer scheme must be followed by a space")
 
-    def test_other_scheme_with_a_tab_is_still_not_ours(self, api):
-        response = api("/api/private", HTTP_AUTHORIZATION="Basic\tdXNlcjpwYXNz")
-        assert response.status_code == 401 and response.json() == UNAUTHORIZED
+@pytest.mark.parametrize("separator", ["\t", "\u00a0", "\u2003", "\x0b", "\x0c"])
+def test_whitespace_other_than_space_after_the_scheme_is_400(api, token, separator):
+    invalid_request(api, f"Bearer{separator}{token()}",
+                    "Authorization header: the Bearer scheme must be followed by a space")
 
-    @pytest.mark.parametrize("name", ["access%5Ftoken", "access%5ftoken", "%61ccess_token",
-                                      "%61%63%63%65%73%73%5F%74%6F%6B%65%6E"])
-    def test_any_spelling_of_access_token_beside_a_header_token_is_400(self, api, token, name):
-        response = api(f"/api/private?{name}=x", token())
-        assert response.status_code == 400
-        assert response.json() == {"error": "invalid_request",
-                                   "message": "Token sent by more than one method"}
 
-    @pytest.mark.parametrize("name", ["access%5Ftoken", "%61ccess_token"])
-    def test_any_spelling_of_access_token_in_a_form_beside_a_header_token_is_400(
-            self, client, auth0_settings, token, name):
-        response = client.post("/test/whoami", f"{name}=x",
-                               content_type="application/x-www-form-urlencoded",
-                               HTTP_AUTHORIZATION=f"Bearer {token()}")
-        assert response.status_code == 400
-        assert response.json()["message"] == "Token sent by more than one method"
+def test_other_scheme_with_a_tab_is_still_not_ours(api):
+    response = api("/api/private", HTTP_AUTHORIZATION="Basic\tdXNlcjpwYXNz")
+    assert response.status_code == 401 and response.json() == UNAUTHORIZED
 
-    @pytest.mark.parametrize("pasted", ["Bearer", "bearer", "BEARER", "DPoP"])
-    def test_scheme_written_twice_gets_a_message_that_says_so(self, api, token, pasted):
-        invalid_request(api, f"Bearer {pasted} {token()}",
-                        "Bearer token must not contain spaces: the scheme name is written "
-                        "twice; send the token alone after it")
+
+@pytest.mark.parametrize("name", ["access%5Ftoken", "access%5ftoken", "%61ccess_token",
+                                  "%61%63%63%65%73%73%5F%74%6F%6B%65%6E"])
+def test_any_spelling_of_access_token_beside_a_header_token_is_400(api, token, name):
+    response = api(f"/api/private?{name}=x", token())
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request",
+                               "message": "Token sent by more than one method"}
+
+
+@pytest.mark.parametrize("name", ["access%5Ftoken", "%61ccess_token"])
+def test_any_spelling_of_access_token_in_a_form_beside_a_header_token_is_400(
+        client, auth0_settings, token, name):
+    response = client.post("/test/whoami", f"{name}=x",
+                           content_type="application/x-www-form-urlencoded",
+                           HTTP_AUTHORIZATION=f"Bearer {token()}")
+    assert response.status_code == 400
+    assert response.json()["message"] == "Token sent by more than one method"
+
+
+@pytest.mark.parametrize("pasted", ["Bearer", "bearer", "BEARER", "DPoP"])
+def test_scheme_written_twice_gets_a_message_that_says_so(api, token, pasted):
+    invalid_request(api, f"Bearer {pasted} {token()}",
+                    "Bearer token must not contain spaces: the scheme name is written "
+                    "twice; send the token alone after it")
 
 
 class TestUserClass:
