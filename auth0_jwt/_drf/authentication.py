@@ -5,6 +5,7 @@ from rest_framework.authentication import BaseAuthentication
 from auth0_jwt._core import errors
 from auth0_jwt._drf import credentials
 from auth0_jwt._drf.challenges import challenge
+# Where they lived before credentials.py: B64TOKEN, is_b64token (tests/test_fastpath.py).
 from auth0_jwt._drf.credentials import B64TOKEN, PresentedToken, is_b64token  # noqa: F401
 from auth0_jwt._drf.exceptions import api_error
 from auth0_jwt._drf.pipeline import pipeline
@@ -34,7 +35,7 @@ class Auth0JWTAuthentication(BaseAuthentication):
     pipeline = pipeline
 
     def authenticate(self, request):
-        credential = self.get_credential(request._request)
+        credential = self.get_credential(getattr(request, "_request", request))
         if credential is None:
             return None
         try:
@@ -66,7 +67,3 @@ class Auth0JWTAuthentication(BaseAuthentication):
             raise api_error(failure) from failure
         return found[0] if found else None
 
-
-def scheme_of(raw_token):
-    """The scheme a token came with; query, form and session tokens are Bearer."""
-    return getattr(raw_token, "scheme", "Bearer")

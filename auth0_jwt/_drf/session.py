@@ -47,13 +47,14 @@ class SessionTokenAuthentication(SessionAuthentication):
     pipeline = pipeline
 
     def authenticate(self, request):
-        credential = session_credential(request._request)
+        django_request = getattr(request, "_request", request)
+        credential = session_credential(django_request)
         if credential is None:
             return None
         try:
             user, token = self.pipeline.authenticate(credential, request)
         except errors.AuthFailure as failure:
-            drop_refused(request._request, failure)
+            drop_refused(django_request, failure)
             raise api_error(failure, credential.scheme) from failure
         self.enforce_csrf(request)
         return user, token
