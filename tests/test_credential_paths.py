@@ -196,8 +196,7 @@ def plant(token):
     """A server-side session holding ``token``, as the token page keeps one; its key."""
     session = SessionStore()
     session[SESSION_KEY] = token
-    session.create()
-    session.save()
+    session.save()  # a new key, written to the file store
     return session.session_key
 
 
