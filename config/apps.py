@@ -26,4 +26,7 @@ def create_session_folder():
 
     if (settings.SESSION_ENGINE == "django.contrib.sessions.backends.file"
             and auth0_settings.SESSION_TOKEN is True):
-        Path(settings.SESSION_FILE_PATH).mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            Path(settings.SESSION_FILE_PATH).mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            pass  # config.E007 names the folder and stops startup

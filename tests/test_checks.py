@@ -119,3 +119,12 @@ def test_wsgi_startup_succeeds_with_the_documented_variables():
              "AUTH0_AUDIENCE": AUDIENCE})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ready"
+
+
+def test_unusable_session_folder_stops_startup_naming_it(local_settings, tmp_path):
+    not_a_folder = tmp_path / "sessions"
+    not_a_folder.write_text("")
+    local_settings.SESSION_FILE_PATH = str(not_a_folder)
+    [message] = [m for m in checks.run_checks() if m.id == "config.E007"]
+    assert str(not_a_folder) in message.msg
+    assert "DJANGO_SESSION_FILE_PATH=" in message.hint
