@@ -417,9 +417,9 @@ def test_proof_for_a_decoded_reserved_character_is_refused_on_its_encoding(
     proof = dpop_key.proof(htu=ORG + "org;123", access_token=org_token)
     response = call("/api/org/org;123", token=org_token, proof=proof,
                     RAW_URI="/api/org/org%3B123")
-    assert_error(response, 401, "invalid_dpop_proof",
-                 "DPoP proof 'htu' does not match the request URI",
-                 dpop_error("invalid_dpop_proof", "DPoP proof 'htu' does not match the request URI"))
+    message = "DPoP proof 'htu' does not match the request URI"
+    assert_error(response, 401, "invalid_dpop_proof", message,
+                 dpop_error("invalid_dpop_proof", message))
 
 
 def test_proof_for_a_path_is_refused_on_that_path_with_an_encoded_question_mark(
