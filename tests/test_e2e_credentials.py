@@ -18,7 +18,7 @@ import pytest
 from tests.dpop_client import DPoPKey
 from tests.gunicorn_server import GunicornServer, production_environ
 from tests.keys import AUDIENCE, ISSUER, mint
-from tests.processes import wait_for
+from tests.processes import RedisServer, wait_for
 
 ATTEMPTS = 8  # concurrent requests per round: enough for both workers to take part
 MAX_ROUNDS = 25
@@ -26,20 +26,38 @@ HTU_MISMATCH = {"error": "invalid_dpop_proof",
                 "message": "DPoP proof 'htu' does not match the request URI"}
 
 
+def start_server(jwks_server, signing_key, log_dir, **env):
+    jwks_server.reset()
+    jwks_server.serve_keys(signing_key.jwk())
+    environ = production_environ(
+        log_dir / "static", AUTH0_ISSUER=ISSUER, AUTH0_AUDIENCE=AUDIENCE,
+        AUTH0_JWKS_URL=jwks_server.url, AUTH0_DPOP_MODE="allowed", AUTH0_SESSION_TOKEN="true",
+        DJANGO_LOG_FORMAT="json", WEB_CONCURRENCY="2", **env)
+    return GunicornServer(environ, log_dir).start(timeout=60)
+
+
 @pytest.fixture(scope="module")
 def server(_jwks_server, signing_key, tmp_path_factory):
-    _jwks_server.reset()
-    _jwks_server.serve_keys(signing_key.jwk())
+    """Sessions in files (one host: every worker reads the same folder)."""
     log_dir = tmp_path_factory.mktemp("gunicorn-credentials")
-    env = production_environ(
-        log_dir / "static", AUTH0_ISSUER=ISSUER, AUTH0_AUDIENCE=AUDIENCE,
-        AUTH0_JWKS_URL=_jwks_server.url, AUTH0_DPOP_MODE="allowed", AUTH0_SESSION_TOKEN="true",
-        DJANGO_SESSION_FILE_PATH=str(log_dir / "sessions"), DJANGO_LOG_FORMAT="json",
-        WEB_CONCURRENCY="2")
     (log_dir / "sessions").mkdir()
-    gunicorn = GunicornServer(env, log_dir).start(timeout=60)
+    gunicorn = start_server(_jwks_server, signing_key, log_dir,
+                            DJANGO_SESSION_FILE_PATH=str(log_dir / "sessions"))
     yield gunicorn
     gunicorn.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_backed(_jwks_server, signing_key, tmp_path_factory):
+    """Sessions in a real redis-server (CACHE_URL: the cache engine, for several hosts)."""
+    redis = RedisServer(tmp_path_factory.mktemp("redis-sessions"))
+    log_dir = tmp_path_factory.mktemp("gunicorn-credentials-redis")
+    try:
+        gunicorn = start_server(_jwks_server, signing_key, log_dir, CACHE_URL=redis.url)
+        yield gunicorn
+        gunicorn.stop()
+    finally:
+        redis.stop()
 
 
 def send(server, method, target, headers=(), body=None):
@@ -163,6 +181,15 @@ def paste(server, token):
 
 
 def test_forget_ends_the_session_on_every_worker_at_once(server, signing_key):
+    forget_ends_the_session_on_both_workers(server, signing_key)
+
+
+def test_forget_ends_the_session_on_every_worker_with_sessions_in_redis(redis_backed,
+                                                                       signing_key):
+    forget_ends_the_session_on_both_workers(redis_backed, signing_key)
+
+
+def forget_ends_the_session_on_both_workers(server, signing_key):
     browser, status, content = paste(server, mint(signing_key, sub="auth0|held"))
     assert status == 303, content
     old_cookie = browser.cookies["sessionid"]
