@@ -26,6 +26,15 @@ _EXPORTS = {
     "ClaimCheck": "auth0_jwt._drf.permissions",
     # Errors (REST_FRAMEWORK["EXCEPTION_HANDLER"], Django's handler404 & co.)
     "exception_handler": "auth0_jwt._drf.handlers",
+    "ClientErrorMiddleware": "auth0_jwt._drf.middleware",
+    # Error classes: what the handler renders; raise them from a view, catch them in a
+    # handler of your own. Each carries the failure (code, reason, message) it answers.
+    "InvalidRequestError": "auth0_jwt._drf.exceptions",
+    "InvalidTokenError": "auth0_jwt._drf.exceptions",
+    "InvalidDPoPProofError": "auth0_jwt._drf.exceptions",
+    "UseDPoPNonceError": "auth0_jwt._drf.exceptions",
+    "InsufficientScopeError": "auth0_jwt._drf.exceptions",
+    "TemporarilyUnavailableError": "auth0_jwt._drf.exceptions",
     "bad_request": "auth0_jwt._drf.views",
     "permission_denied": "auth0_jwt._drf.views",
     "page_not_found": "auth0_jwt._drf.views",
@@ -63,7 +72,11 @@ def __dir__():
 if TYPE_CHECKING:  # static type checkers see the real names
     from auth0_jwt._core.tokens import VerifiedToken
     from auth0_jwt._drf.authentication import Auth0JWTAuthentication
+    from auth0_jwt._drf.exceptions import (InsufficientScopeError, InvalidDPoPProofError,
+                                           InvalidRequestError, InvalidTokenError,
+                                           TemporarilyUnavailableError, UseDPoPNonceError)
     from auth0_jwt._drf.handlers import exception_handler
+    from auth0_jwt._drf.middleware import ClientErrorMiddleware
     from auth0_jwt._drf.negotiation import DisregardUnsatisfiableAccept
     from auth0_jwt._drf.permissions import (ClaimCheck, ClaimEquals, ClaimIncludes, HasAnyScope,
                                             HasRequiredScopes, HasScope)

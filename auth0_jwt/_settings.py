@@ -44,8 +44,11 @@ DEFAULTS = {
     # Where tokens are read (RFC 6750 section 2)
     "ALLOW_QUERY_TOKEN": False,  # ?access_token=... (discouraged by RFC 6750 and OAuth 2.1)
     "ALLOW_FORM_TOKEN": False,  # access_token in a form-encoded body
-    # Browsable API: a pasted token kept in the session (ambient credential, CSRF-checked)
+    # Browsable API: a pasted token kept in the session (ambient credential, CSRF-checked);
+    # needs a server-side session engine (file, cache, db), never signed_cookies
     "SESSION_TOKEN": False,
+    # request.user: an import string of a class (or callable) taking the VerifiedToken
+    "USER_CLASS": "auth0_jwt.TokenUser",
     # Responses
     "REALM": "api",
     # DPoP sender-constrained tokens (RFC 9449)

@@ -1,4 +1,5 @@
 """Project system checks: production settings that must be set before serving."""
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -45,3 +46,20 @@ def check_hsts():
         return []
     return [Error("DJANGO_SECURE_HSTS_SECONDS must be a whole number of seconds.",
                   hint="Example: DJANGO_SECURE_HSTS_SECONDS=31536000", id="config.E006")]
+
+
+@register(Tags.security)
+def check_session_folder(app_configs=None, **kwargs):
+    """The token page keeps sessions in files (config/settings.py): the folder must be usable."""
+    from auth0_jwt._settings import auth0_settings
+
+    if (settings.SESSION_ENGINE != "django.contrib.sessions.backends.file"
+            or auth0_settings.SESSION_TOKEN is not True):
+        return []
+    folder = Path(settings.SESSION_FILE_PATH)
+    if folder.is_dir() and os.access(folder, os.W_OK | os.X_OK):
+        return []
+    return [Error(f"The session folder {folder} is not a writable directory (the token page "
+                  "keeps its sessions there).",
+                  hint="Example: DJANGO_SESSION_FILE_PATH=/var/lib/api/sessions, or set "
+                       "CACHE_URL to keep sessions in a shared cache", id="config.E007")]

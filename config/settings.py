@@ -59,6 +59,9 @@ MIDDLEWARE = [
     # First, so that error responses carry the CORS headers too. django-cors-headers' own,
     # minus reading every header when there is no Origin (config/fastpath.py).
     "config.fastpath.CorsMiddleware",
+    # Before anything reads the Host header or the body: a request Django cannot read (bad
+    # Host, too many fields, body too large, broken multipart) is a JSON 400 and a warning.
+    "auth0_jwt.ClientErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware (WhiteNoise's docs): static files for the browsable API,
     # served by the app itself under gunicorn.
@@ -75,8 +78,11 @@ MIDDLEWARE = [
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "auth0_jwt.csrf_failure"
 
-# No database: the session (only ever a pasted token) lives in a signed, HttpOnly cookie.
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# The session holds only a pasted token (AUTH0_JWT["SESSION_TOKEN"]), on the server, never in
+# the cookie, so that "Forget token" and the token's expiry end it on every worker: files in the
+# project's state folder (one host), or the shared cache when CACHE_URL is set (several hosts).
+SESSION_FILE_PATH = env.str("DJANGO_SESSION_FILE_PATH", default="") or str(
+    BASE_DIR / ".local" / "sessions")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 
@@ -137,6 +143,8 @@ USE_I18N = False
 CACHE_URL = env.str("CACHE_URL", default="").strip()
 CACHES = {"default": env.cache_url_config(CACHE_URL) if CACHE_URL else {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "auth0-jwt"}}
+SESSION_ENGINE = ("django.contrib.sessions.backends.cache" if CACHE_URL
+                  else "django.contrib.sessions.backends.file")
 if CACHES["default"].get("BACKEND") == "django.core.cache.backends.redis.RedisCache":
     # Bounded waits: a Redis outage becomes a prompt 503, not a hung worker.
     CACHES["default"].setdefault("OPTIONS", {})

@@ -16,9 +16,12 @@ def local_key_file(tmp_path_factory):
 
 
 @pytest.fixture
-def local_settings(settings, local_key_file):
-    """DEBUG on, no tenant: the local issuer, with the session-held token enabled."""
+def local_settings(settings, local_key_file, tmp_path):
+    """DEBUG on, no tenant: the local issuer, with the session-held token enabled (sessions in
+    files under the test's own folder)."""
     settings.DEBUG = True
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.file"
+    settings.SESSION_FILE_PATH = str(tmp_path)
     settings.AUTH0_JWT = {"LOCAL_ISSUER": True, "LOCAL_ISSUER_KEY_FILE": str(local_key_file),
                           "SESSION_TOKEN": True}
     return settings

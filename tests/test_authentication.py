@@ -10,6 +10,8 @@ from auth0_jwt._drf.users import TokenUser
 pytestmark = pytest.mark.urls("tests.urls")
 
 UNAUTHORIZED = {"error": "unauthorized", "message": "Authentication required"}
+SPACES = ("Bearer token must not contain spaces: send the token alone, without quotes or "
+          "line breaks")
 
 
 def invalid_request(api, header, message):
@@ -39,7 +41,7 @@ def test_empty_authorization_header_is_400(api):
 
 
 def test_token_with_spaces_inside_is_400(api, token):
-    invalid_request(api, f"Bearer {token()} extra", "Bearer token must not contain spaces")
+    invalid_request(api, f"Bearer {token()} extra", SPACES)
 
 
 @pytest.mark.parametrize("bad", ["abc$def", "ab\"cd", "a,b", "tok\u00e9n", "=abc"])
@@ -145,3 +147,85 @@ class TestFormToken:
         response = self.post(client, token(), HTTP_AUTHORIZATION=f"Bearer {token()}")
         assert response.status_code == 400
         assert response.json()["message"] == "Token sent by more than one method"
+
+
+# -- separators and spellings: RFC 7235 (1*SP after the scheme) and RFC 6750 section 2 (a token
+# sent by more than one method is a 400 whatever the spelling of the parameter on the wire) --
+
+
+@pytest.mark.parametrize("separator", ["\t", "\u00a0", "\u2003", "\x0b", "\x0c"])
+def test_whitespace_other_than_space_after_the_scheme_is_400(api, token, separator):
+    invalid_request(api, f"Bearer{separator}{token()}",
+                    "Authorization header: the Bearer scheme must be followed by a space")
+
+
+def test_other_scheme_with_a_tab_is_still_not_ours(api):
+    response = api("/api/private", HTTP_AUTHORIZATION="Basic\tdXNlcjpwYXNz")
+    assert response.status_code == 401 and response.json() == UNAUTHORIZED
+
+
+@pytest.mark.parametrize("name", ["access%5Ftoken", "access%5ftoken", "%61ccess_token",
+                                  "%61%63%63%65%73%73%5F%74%6F%6B%65%6E"])
+def test_any_spelling_of_access_token_beside_a_header_token_is_400(api, token, name):
+    response = api(f"/api/private?{name}=x", token())
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request",
+                               "message": "Token sent by more than one method"}
+
+
+@pytest.mark.parametrize("name", ["access%5Ftoken", "%61ccess_token"])
+def test_any_spelling_of_access_token_in_a_form_beside_a_header_token_is_400(
+        client, auth0_settings, token, name):
+    response = client.post("/test/whoami", f"{name}=x",
+                           content_type="application/x-www-form-urlencoded",
+                           HTTP_AUTHORIZATION=f"Bearer {token()}")
+    assert response.status_code == 400
+    assert response.json()["message"] == "Token sent by more than one method"
+
+
+@pytest.mark.parametrize("pasted", ["Bearer", "bearer", "BEARER", "DPoP"])
+def test_scheme_written_twice_gets_a_message_that_says_so(api, token, pasted):
+    invalid_request(api, f"Bearer {pasted} {token()}",
+                    "Bearer token must not contain spaces: the scheme name is written "
+                    "twice; send the token alone after it")
+
+
+class TestUserClass:
+    """``AUTH0_JWT["USER_CLASS"]``: one hook for every path (header, query, form, session)."""
+
+    def test_default_user_is_the_token_user(self, api, token):
+        assert api("/test/whoami", token(sub="auth0|dora")).json()["user"] == "auth0|dora"
+
+    @pytest.mark.parametrize("path", ["header", "query", "form", "session"])
+    def test_configured_user_class_is_what_every_path_returns(
+            self, client, configure, settings, tmp_path, token, path):
+        configure(USER_CLASS="tests.test_authentication.Principal", ALLOW_QUERY_TOKEN=True,
+                  ALLOW_FORM_TOKEN=True, SESSION_TOKEN=True)
+        settings.SESSION_ENGINE = "django.contrib.sessions.backends.file"
+        settings.SESSION_FILE_PATH = str(tmp_path)
+        raw = token(sub="auth0|erin")
+        if path == "header":
+            response = client.get("/test/whoami", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        elif path == "query":
+            response = client.get("/test/whoami", {"access_token": raw})
+        elif path == "form":
+            response = client.post("/test/whoami", f"access_token={raw}",
+                                   content_type="application/x-www-form-urlencoded")
+        else:
+            from tests.test_credential_paths import plant
+
+            response = client.get("/test/whoami", HTTP_COOKIE=f"sessionid={plant(raw)}")
+        assert response.status_code == 200, response.content
+        assert response.json()["user"] == "principal of auth0|erin"
+
+
+class Principal:
+    """A user class of a project's own: built from the verified token."""
+
+    is_authenticated = True
+
+    def __init__(self, token):
+        self.sub = token.sub
+
+    def __str__(self):
+        return f"principal of {self.sub}"

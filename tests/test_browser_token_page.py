@@ -137,6 +137,9 @@ def test_session_token_expires_with_the_token(page):
     expires = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))["exp"]
     time.sleep(max(0, expires - time.time()) + 0.1)  # another process: no clock to move
     status, body = page.fetch("GET", "/api/private")
+    # The first request after the expiry says why; the token is dropped from the session.
+    assert (status, body) == (401, {"error": "invalid_token", "message": "Token expired"})
+    status, body = page.fetch("GET", "/api/private")
     assert (status, body["error"]) == (401, "unauthorized")
 
 

@@ -42,6 +42,9 @@ def test_valid_settings_have_no_errors(settings):
     ({"JWKS_WARMUP": "yes"}, "auth0_jwt.E010", "False"),
     ({"CLIENT_IP_HEADER": "X Forwarded For"}, "auth0_jwt.E020", "'X-Forwarded-For'"),
     ({"AUDIANCE": "typo"}, "auth0_jwt.E001", "AUDIENCE"),
+    ({"USER_CLASS": "myproject.nowhere.User"}, "auth0_jwt.E041", "'auth0_jwt.TokenUser'"),
+    ({"USER_CLASS": "not-a-path"}, "auth0_jwt.E041", "'auth0_jwt.TokenUser'"),
+    ({"USER_CLASS": 42}, "auth0_jwt.E041", "'auth0_jwt.TokenUser'"),
 ])
 def test_misconfiguration_names_the_setting_and_an_example(settings, options, check_id, names):
     found = errors_for(settings, **options)
@@ -169,3 +172,12 @@ def test_manage_check_refuses_auth0_domain_bogus_with_an_example():
             "domain has at least one dot.\n\tHINT: Example: AUTH0_DOMAIN=dev-abc123.us.auth0.com"
             ) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_unusable_session_folder_stops_startup_naming_it(local_settings, tmp_path):
+    not_a_folder = tmp_path / "sessions"
+    not_a_folder.write_text("")
+    local_settings.SESSION_FILE_PATH = str(not_a_folder)
+    [message] = [m for m in checks.run_checks() if m.id == "config.E007"]
+    assert str(not_a_folder) in message.msg
+    assert "DJANGO_SESSION_FILE_PATH=" in message.hint

@@ -1,12 +1,14 @@
 """DPoP end to end through Django: real JWKS server, real RSA token keys, real client DPoP keys,
 proofs crafted byte by byte for each failure (RFC 9449 sections 4.3 and 7)."""
+import logging
 import time
+from urllib.parse import unquote
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from tests.dpop_client import DPoPKey, ath
-from tests.keys import mint
+from tests.keys import claims, mint
 
 URL = "http://testserver/api/private"
 ALGS = 'algs="ES256 PS256 RS256"'
@@ -116,8 +118,12 @@ def test_off_mode_treats_the_dpop_scheme_as_not_ours(call, dpop_key, bound_token
     assert_error(response, 401, "unauthorized", "Authentication required", 'Bearer realm="api"')
 
 
-def test_off_mode_accepts_a_bound_token_as_bearer_as_before(call, bound_token):
-    assert call(token=bound_token(), scheme="Bearer").status_code == 200
+def test_off_mode_refuses_a_bound_token_as_bearer_with_the_message_of_the_other_modes(
+        call, bound_token):
+    # A stolen DPoP-bound token must not become a bearer token because this API has DPoP off.
+    message = "DPoP-bound token must be sent with the DPoP scheme and a DPoP proof"
+    assert_error(call(token=bound_token(), scheme="Bearer"), 401, "invalid_token", message,
+                 f'Bearer realm="api", error="invalid_token", error_description="{message}"')
 
 
 def test_dpop_token_lacking_scope_is_403_on_the_dpop_challenge(dpop_mode, call, dpop_key,
@@ -381,3 +387,128 @@ def test_query_token_is_bearer_and_refused_in_required_mode(dpop_mode, call, cli
     message = "DPoP is required: send a DPoP-bound token with the DPoP scheme and a DPoP proof"
     assert_error(client.get(f"/api/private?access_token={token()}"), 401, "invalid_token",
                  message, f'DPoP error="invalid_token", error_description="{message}", {ALGS}')
+
+
+# -- htu: the request target as sent (RFC 9449 section 4.3 check 9) ------------------------------
+
+ORG = "http://testserver/api/org/"
+
+
+@pytest.fixture
+def org_token(signing_key, dpop_key):
+    return mint(signing_key, cnf={"jkt": dpop_key.thumbprint()}, org_id="org_123")
+
+
+@pytest.mark.parametrize("raw_name", ["RAW_URI", "REQUEST_URI"])
+@pytest.mark.parametrize("segment", ["org%3B123", "org%40123", "org%25123", "org%3b123"])
+def test_proof_for_the_raw_path_as_sent_is_accepted(dpop_mode, call, dpop_key, org_token,
+                                                    raw_name, segment):
+    dpop_mode("allowed")
+    proof = dpop_key.proof(htu=ORG + segment.upper().replace("ORG", "org"),
+                           access_token=org_token)
+    response = call(f"/api/org/{unquote(segment)}", token=org_token, proof=proof,
+                    **{raw_name: f"/api/org/{segment}?q=1"})
+    assert response.status_code == 200, response.content
+
+
+def test_proof_for_a_decoded_reserved_character_is_refused_on_its_encoding(
+        dpop_mode, call, dpop_key, org_token):
+    dpop_mode("allowed")
+    proof = dpop_key.proof(htu=ORG + "org;123", access_token=org_token)
+    response = call("/api/org/org;123", token=org_token, proof=proof,
+                    RAW_URI="/api/org/org%3B123")
+    message = "DPoP proof 'htu' does not match the request URI"
+    assert_error(response, 401, "invalid_dpop_proof", message,
+                 dpop_error("invalid_dpop_proof", message))
+
+
+def test_proof_for_a_path_is_refused_on_that_path_with_an_encoded_question_mark(
+        dpop_mode, call, dpop_key, org_token):
+    dpop_mode("allowed")
+    proof = dpop_key.proof(htu=ORG + "org_123", access_token=org_token)
+    response = call("/api/org/org_123?evil", token=org_token, proof=proof,
+                    RAW_URI="/api/org/org_123%3Fevil")
+    assert response.status_code == 401
+    assert response.json()["message"] == "DPoP proof 'htu' does not match the request URI"
+
+
+def test_absolute_form_request_target_gives_its_path(dpop_mode, call, dpop_key, org_token):
+    dpop_mode("allowed")
+    proof = dpop_key.proof(htu=ORG + "org%3B123", access_token=org_token)
+    response = call("/api/org/org;123", token=org_token, proof=proof,
+                    RAW_URI="http://testserver/api/org/org%3B123?x=1")
+    assert response.status_code == 200, response.content
+
+
+def test_without_the_raw_target_the_path_is_encoded_minimally(dpop_mode, call, dpop_key,
+                                                              org_token):
+    """The documented fallback (runserver, test client): reserved characters stay literal."""
+    dpop_mode("allowed")
+    proof = dpop_key.proof(htu=ORG + "org;123", access_token=org_token)
+    assert call("/api/org/org;123", token=org_token, proof=proof).status_code == 200
+    proof = dpop_key.proof(htu=ORG + "caf%C3%A9%20x", access_token=org_token)
+    assert call("/api/org/café x", token=org_token, proof=proof).status_code == 200
+
+
+def test_non_text_dpop_header_is_an_ordinary_invalid_proof(dpop_mode, call, dpop_key,
+                                                           bound_token, caplog):
+    """WSGI hands header bytes over as latin-1: a proof with such bytes is no JWS."""
+    dpop_mode("allowed")
+    token = bound_token()
+    proof = dpop_key.proof(htu=URL, access_token=token)
+    head, body, signature = proof.split(".")
+    for hostile in (f"{head}.{body}\u00ff.{signature}", f"{head}.\u00e9{body}.{signature}",
+                    "\u00ff" * 40, f"{head}\x00.{body}.{signature}"):
+        response = call(token=token, proof=hostile)
+        assert response.status_code == 401, response.content
+        assert response.json()["error"] == "invalid_dpop_proof"
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+
+
+def test_proof_with_a_lone_surrogate_is_an_ordinary_invalid_proof(dpop_mode, call, dpop_key,
+                                                                  bound_token, caplog):
+    dpop_mode("allowed")
+    token = bound_token()
+    response = call(token=token, proof=dpop_key.proof(htu=URL, access_token=token,
+                                                      jti="\ud800"))
+    assert_error(response, 401, "invalid_dpop_proof",
+                 "Malformed DPoP proof: payload is not a JSON object",
+                 dpop_error("invalid_dpop_proof",
+                            "Malformed DPoP proof: payload is not a JSON object"))
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+# -- sender constraint on every path, in every mode --------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["off", "allowed", "required"])
+def test_certificate_bound_token_is_refused_whatever_the_scheme(dpop_mode, call, signing_key,
+                                                                dpop_key, mode):
+    dpop_mode(mode)
+    token = mint(signing_key, cnf={"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"})
+    # MTLS_MODE is off: no certificate is read, so a certificate-bound token cannot be used.
+    message = "Certificate-bound token cannot be used: this API does not accept mutual TLS"
+    if mode != "required":
+        response = call(token=token, scheme="Bearer")
+        assert (response.status_code, response.json()["message"]) == (401, message)
+    if mode != "off":
+        both = mint(signing_key, cnf={"jkt": dpop_key.thumbprint(), "x5t#S256": "x"})
+        response = call(token=both, proof=dpop_key.proof(htu=URL, access_token=both))
+        assert (response.status_code, response.json()["message"]) == (401, message)
+
+
+@pytest.mark.parametrize("cnf, message", [
+    ({}, "Claim 'cnf' names no confirmation method this API supports"),
+    ({"jwk": {"kty": "EC"}}, "Claim 'cnf' names no confirmation method this API supports"),
+    ("bound", "Claim 'cnf' must be a JSON object"),
+    (None, "Claim 'cnf' must be a JSON object"),
+    ({"x5t#S256": 1}, "Claim 'cnf.x5t#S256' must be a non-empty string"),
+])
+@pytest.mark.parametrize("mode", ["off", "allowed"])
+def test_unusable_cnf_is_refused_as_bearer_in_every_mode(dpop_mode, call, signing_key, cnf,
+                                                         message, mode):
+    dpop_mode(mode)
+    payload = {**claims(), "cnf": cnf}
+    response = call(token=mint(signing_key, payload=payload), scheme="Bearer")
+    assert (response.status_code, response.json()) == (
+        401, {"error": "invalid_token", "message": message})

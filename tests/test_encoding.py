@@ -60,3 +60,21 @@ def test_json_segment_must_be_one_object_without_duplicates_or_constants(raw):
 
 def test_json_segment_decodes_nested_objects():
     assert json_object(b64url(b'{"a":{"b":[1,2.5,"c"]}}'), "payload") == {"a": {"b": [1, 2.5, "c"]}}
+
+
+@pytest.mark.parametrize("raw", [b'{"sub":"\\ud800"}', b'{"sub":"a\\udfffb"}',
+                                 b'{"scope":["x","\\uDBFF"]}', b'{"\\ud800":1}',
+                                 b'{"a":{"b":[{"c":"\\ud83d"}]}}'])
+def test_json_segment_with_a_lone_surrogate_is_refused(raw):
+    # Such a string cannot be encoded again: it would break whatever renders the claim.
+    with pytest.raises(MalformedToken, match="not valid Unicode"):
+        json_object(b64url(raw), "payload")
+
+
+@pytest.mark.parametrize("raw, value", [
+    (b'{"sub":"\\ud83d\\ude00"}', "\U0001F600"),  # a surrogate pair is one character
+    (b'{"sub":"\\\\ud800"}', "\\ud800"),  # an escaped backslash, then text
+    (b'{"sub":"Jos\\u00e9"}', "Jos\u00e9"),
+])
+def test_json_segment_with_valid_escapes_decodes(raw, value):
+    assert json_object(b64url(raw), "payload") == {"sub": value}

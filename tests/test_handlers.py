@@ -10,14 +10,16 @@ from auth0_jwt._drf.challenges import bearer_challenge, quote
 pytestmark = pytest.mark.urls("tests.urls")
 
 
+SPACES = ("Bearer token must not contain spaces: send the token alone, without quotes or "
+          "line breaks")
+
+
 def test_malformed_authorization_header_is_400_invalid_request(api):
     response = api("/api/private", HTTP_AUTHORIZATION="Bearer a b")
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_request",
-                               "message": "Bearer token must not contain spaces"}
+    assert response.json() == {"error": "invalid_request", "message": SPACES}
     assert response["WWW-Authenticate"] == (
-        'Bearer realm="api", error="invalid_request", '
-        'error_description="Bearer token must not contain spaces"')
+        f'Bearer realm="api", error="invalid_request", error_description="{SPACES}"')
 
 
 def test_jwks_down_with_no_cached_key_is_503_with_retry_after(api, token, jwks_server):
@@ -96,7 +98,7 @@ def test_disallowed_host_is_json_400(client, settings):
     settings.ALLOWED_HOSTS = ["api.example.com"]
     response = client.get("/api/public", HTTP_HOST="evil.example.com")
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_request", "message": "Bad Request"}
+    assert response.json() == {"error": "invalid_request", "message": "Host header is not allowed"}
 
 
 def test_challenge_escapes_quotes_and_backslashes():

@@ -22,7 +22,8 @@ def rejected(status, code, message):
 
 EMPTY = rejected(400, "invalid_request", "Authorization header is empty")
 MISSING = rejected(400, "invalid_request", "Bearer token is missing")
-SPACES = rejected(400, "invalid_request", "Bearer token must not contain spaces")
+SPACES = rejected(400, "invalid_request", "Bearer token must not contain spaces: send the token "
+                  "alone, without quotes or line breaks")
 BAD_CHARS = rejected(400, "invalid_request",
                      "Bearer token contains characters that are not allowed")
 TWICE = rejected(400, "invalid_request", "Token sent by more than one method")

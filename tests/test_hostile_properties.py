@@ -11,11 +11,10 @@ import time
 import pytest
 from django.test import RequestFactory
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
-from rest_framework.request import Request
 
-from auth0_jwt._drf import exceptions
-from auth0_jwt._drf.authentication import B64TOKEN, Auth0JWTAuthentication
-from auth0_jwt._core.errors import TokenError
+from auth0_jwt._drf import credentials
+from auth0_jwt._drf.credentials import B64TOKEN
+from auth0_jwt._core.errors import InvalidRequest, TokenError
 from auth0_jwt._core.jwks import JWKSClient
 from auth0_jwt._core.verification import TokenVerifier
 from tests.hostile import FaultyJWKSServer, rs_signed, segment
@@ -26,7 +25,11 @@ PROFILE = settings(max_examples=150, derandomize=True, database=None, deadline=N
                    suppress_health_check=[HealthCheck.function_scoped_fixture,
                                           HealthCheck.too_slow])
 HEADER_MESSAGES = {"Authorization header is empty", "Bearer token is missing",
-                   "Bearer token must not contain spaces",
+                   "Bearer token must not contain spaces: send the token alone, without quotes "
+                   "or line breaks",
+                   "Bearer token must not contain spaces: the scheme name is written twice; "
+                   "send the token alone after it",
+                   "Authorization header: the Bearer scheme must be followed by a space",
                    "Bearer token contains characters that are not allowed"}
 B64URL = string.ascii_letters + string.digits + "-_"
 TOKENISH = B64URL + ".+/=~ \t"
@@ -41,8 +44,13 @@ json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=
 # -- the header parser -----------------------------------------------------------------------
 
 def header_token(value):
-    request = Request(RequestFactory().get("/", HTTP_AUTHORIZATION=value))
-    return Auth0JWTAuthentication().get_header_token(request)
+    """The token the header source finds and the pipeline's syntax check lets through."""
+    credential = credentials.header_credential(
+        RequestFactory().get("/", HTTP_AUTHORIZATION=value))
+    if credential is None:
+        return None
+    credentials.check_token_syntax(credential.token, credential.scheme)
+    return credential.token
 
 
 authorization_values = (st.text(max_size=60)
@@ -58,13 +66,14 @@ authorization_values = (st.text(max_size=60)
 def test_header_parser_returns_none_a_b64token_or_invalid_request(value):
     try:
         token = header_token(value)
-    except exceptions.InvalidRequest as exc:
-        assert str(exc.detail) in HEADER_MESSAGES
+    except InvalidRequest as exc:
+        assert exc.message in HEADER_MESSAGES
         return
     if token is not None:
         assert B64TOKEN.fullmatch(token)
         assert value.split(None, 1)[0].lower() == "bearer"
         assert value.split(None, 1)[1].strip() == token
+        assert value.strip(" \t")[len("bearer")] == " "  # RFC 7235: SP, nothing else
 
 
 # -- the verifier (real JWKS client against the loopback server) -----------------------------

@@ -34,7 +34,8 @@ PAYLOAD_JSON = "Malformed token: payload is not valid JSON"
 PAYLOAD_OBJECT = "Malformed token: payload is not a JSON object"
 TOO_LARGE = "Token exceeds the maximum length"
 BAD_CHARS = "Bearer token contains characters that are not allowed"
-SPACES = "Bearer token must not contain spaces"
+SPACES = ("Bearer token must not contain spaces: send the token alone, without quotes or "
+          "line breaks")
 
 KID = "key-1"  # the kid of the ``signing_key`` fixture
 ALL_HMAC = ("HS256", "HS384", "HS512")

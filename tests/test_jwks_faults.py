@@ -185,6 +185,12 @@ IGNORED = {
     "alg-rs512": lambda k: k.jwk(kid="ignored", alg="RS512"),
     "key-ops-encrypt": lambda k: k.jwk(kid="ignored", key_ops=["encrypt"]),
     "private-key": lambda k: k.jwk(kid="ignored", d="AQAB"),
+    # RFC 7518 section 6.3.2: the other private members, each without "d".
+    **{f"private-member-{member}": (lambda k, member=member: k.jwk(kid="ignored",
+                                                                  **{member: "AQAB"}))
+       for member in ("p", "q", "dp", "dq", "qi")},
+    "private-member-oth": lambda k: k.jwk(kid="ignored", oth=[{"r": "AQAB", "d": "AQAB",
+                                                               "t": "AQAB"}]),
     "rsa-1024": lambda k: small_rsa_jwk("ignored"),
 }
 

@@ -3,7 +3,7 @@ nginx's escaped PEM), the x5t#S256 thumbprint, and the off/allowed/required rule
 certificates made with cryptography; thumbprints computed independently in tests/certs.py."""
 import pytest
 
-from auth0_jwt._core.mtls import (CertificateBindingError, certificate_thumbprint,
+from auth0_jwt._core.mtls import (CertificateBindingError, MutualTLSRequired, certificate_thumbprint,
                                   check_certificate_binding, client_cert_from_environ,
                                   confirmation_thumbprint, parse_client_cert)
 from tests.certs import Certificate
@@ -76,7 +76,7 @@ def test_unbound_token_passes_as_a_bearer_token_unless_required(mode, client_cer
 
 
 def test_unbound_token_is_refused_when_mtls_is_required(client_cert):
-    with pytest.raises(CertificateBindingError, match="not certificate-bound"):
+    with pytest.raises(MutualTLSRequired, match="not certificate-bound"):
         check_certificate_binding("required", {"sub": "x"}, client_cert.rfc9440)
 
 

@@ -1,13 +1,16 @@
 """Scope and claim permissions: semantics, composition, and misuse."""
 import json
+import logging
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from auth0_jwt import InsufficientScopeError
 from auth0_jwt._drf.permissions import (ClaimCheck, ClaimEquals, ClaimIncludes, HasAnyScope,
                                    HasRequiredScopes, HasScope)
 
@@ -82,14 +85,100 @@ def test_and_composition(call):
 def test_or_composition(call):
     view = view_with(HasScope("admin:access") | ClaimEquals("org_id", "org_123"))
     assert call(view, scope="admin:access")[0] == 200
-    assert call(view, org_id="org_123")[0] == 200
-    assert call(view, scope="openid")[0] == 403
+    assert call(view, org_id="org_123")[0] == 200  # the second operand is evaluated
+    # A scope or a claim would do: no single scope to ask for, so a plain 403.
+    assert call(view, scope="openid") == (403, FORBIDDEN)
 
 
 def test_not_composition(call):
     view = view_with(IsAuthenticated & ~HasScope("suspended"))
     assert call(view, scope="openid")[0] == 200
-    assert call(view, scope="suspended")[0] == 403
+    # Denied because a scope is present: never "insufficient_scope".
+    assert call(view, scope="suspended") == (403, FORBIDDEN)
+
+
+FORBIDDEN = {"error": "forbidden", "message": "You do not have permission to perform this action."}
+
+
+def scope_error(scopes, message="Insufficient scope"):
+    return {"error": "insufficient_scope", "message": message, "required_scopes": scopes}
+
+
+ONE_OF = "Insufficient scope: one of the listed scopes is required"
+
+
+@pytest.mark.parametrize("permission", [
+    lambda: IsAuthenticated & HasScope("a"),  # composed by DRF's own operator
+    lambda: HasScope("a") & IsAuthenticated,
+    lambda: HasScope("a") & ClaimEquals("org_id", "org_123"),
+    lambda: ClaimEquals("org_id", "org_123") & HasScope("a"),
+    lambda: (IsAuthenticated & HasScope("a")) & AllowAny,
+])
+def test_and_failing_on_a_scope_answers_insufficient_scope(call, permission):
+    view = view_with(permission())
+    assert call(view, scope="b", org_id="org_123") == (403, scope_error(["a"]))
+
+
+def test_and_failing_on_a_claim_answers_forbidden_with_its_message(call):
+    view = view_with(HasScope("a") & ClaimEquals("org_id", "org_123"))
+    assert call(view, scope="a", org_id="org_9") == (403, {
+        "error": "forbidden", "message": "Claim 'org_id' does not have the required value"})
+
+
+@pytest.mark.parametrize("permission, scopes", [
+    (lambda: HasScope("a") | HasScope("b"), ["a", "b"]),
+    (lambda: HasAnyScope("a", "b") | HasScope("c"), ["a", "b", "c"]),
+    (lambda: HasScope("a") | (HasScope("b") | HasScope("a")), ["a", "b"]),
+])
+def test_or_of_single_scopes_answers_one_of_them(call, permission, scopes):
+    view = view_with(permission())
+    status, body = call(view, scope="z")
+    assert (status, body) == (403, scope_error(scopes, ONE_OF))
+    assert call(view, scope=scopes[-1])[0] == 200
+
+
+@pytest.mark.parametrize("permission", [
+    lambda: HasScope("a", "b") | HasScope("c"),  # (a and b) or c: no list says that
+    lambda: HasScope("a") | ClaimEquals("org_id", "org_123"),
+    lambda: (IsAuthenticated & HasScope("a")) | IsAdminUser,
+    lambda: ~HasScope("z"),
+    lambda: ~(IsAuthenticated & ~HasScope("a")),
+])
+def test_ambiguous_composed_denial_is_a_plain_forbidden(call, permission):
+    assert call(view_with(permission()), scope="z") == (403, FORBIDDEN)
+
+
+def test_or_built_by_drf_around_ours_still_evaluates_its_second_operand(call):
+    view = view_with((IsAuthenticated & HasScope("a")) | ClaimEquals("org_id", "org_123"))
+    assert call(view, scope="z", org_id="org_123")[0] == 200
+    view = view_with(~(IsAuthenticated & HasScope("a")))
+    assert call(view, scope="z")[0] == 200  # NOT of a failing scope rule grants
+
+
+def test_error_raised_by_a_view_after_its_permissions_passed_is_left_alone(call):
+    class Custom(APIView):
+        permission_classes = [HasScope("a")]
+
+        def get(self, request):
+            raise PermissionDenied("Not on Sundays")
+
+    assert call(Custom.as_view(), scope="a") == (403, {"error": "forbidden",
+                                                        "message": "Not on Sundays"})
+
+
+def test_insufficient_scope_error_raised_by_a_view_gets_the_rfc_6750_shape(call):
+    class Custom(APIView):
+        def get(self, request):
+            raise InsufficientScopeError(["write:messages"])
+
+    assert call(Custom.as_view(), scope="a") == (403, scope_error(["write:messages"]))
+
+
+def test_composed_scope_denial_is_logged_as_insufficient_scope(call, caplog):
+    caplog.set_level(logging.INFO, logger="auth0_jwt.security")
+    call(view_with(IsAuthenticated & HasScope("a")), scope="b")
+    [record] = [r for r in caplog.records if r.name == "auth0_jwt.security"]
+    assert (record.event, record.reason) == ("authorization_denied", "insufficient_scope")
 
 
 def test_composition_with_drf_classes_on_either_side(call):

@@ -114,21 +114,26 @@ def test_request_without_session_cookie_is_answered_as_before(local_settings, cl
     assert "sessionid" not in response.cookies
 
 
-def test_held_token_expires_with_the_token(browser, local_token):
+def test_held_token_that_expired_is_answered_token_expired_then_dropped(browser, local_token):
     paste(browser, local_token(expires_in=60))
     assert browser.get("/api/private", **JSON).status_code == 200
     runtime.get_verifier().clock = lambda: time.time() + 120  # the injectable clock
     response = browser.get("/api/private", **JSON)
+    # As a header token would be answered: the client learns why, not a bare 401.
+    assert response.status_code == 401
+    assert response.json() == {"error": "invalid_token", "message": "Token expired"}
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="api", error="invalid_token", error_description="Token expired"')
+    response = browser.get("/api/private", **JSON)  # dropped: the session holds nothing now
     assert response.status_code == 401 and response.json() == UNAUTHORIZED
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     page = browser.get("/auth/token").content.decode()
     assert "Your previous token was dropped: Token expired." in page
 
 
-def test_session_cookie_expires_with_the_token(browser, local_token):
+def test_session_outlives_its_token_by_a_day_to_say_it_expired(browser, local_token):
     paste(browser, local_token(expires_in=600))
     max_age = int(browser.cookies["sessionid"]["max-age"])
-    assert 590 <= max_age <= 600
+    assert 86390 + 600 <= max_age <= 86400 + 600
 
 
 def test_held_token_stops_working_when_its_key_is_gone(browser, local_token, local_settings,
@@ -136,7 +141,10 @@ def test_held_token_stops_working_when_its_key_is_gone(browser, local_token, loc
     paste(browser, local_token())
     local_settings.AUTH0_JWT = {**local_settings.AUTH0_JWT,
                                 "LOCAL_ISSUER_KEY_FILE": str(tmp_path / "new-key.pem")}
-    assert browser.get("/api/private", **JSON).json() == UNAUTHORIZED
+    response = browser.get("/api/private", **JSON)
+    assert response.status_code == 401
+    assert response.json() == {"error": "invalid_token",
+                               "message": "Token signing key is not known"}
 
 
 def test_forget_token_drops_it(browser, local_token):
@@ -207,3 +215,81 @@ def test_token_page_says_why_the_held_token_was_dropped(browser, local_token):
     page = browser.get("/auth/token").content.decode()
     assert "Your previous token was dropped: Token expired." in page
     assert 'id="token-held"' not in page
+
+
+# -- the same rules as a header token; server-side storage ---------------------------------------
+
+SENDER_CONSTRAINED = "This token is sender-constrained and cannot be kept in a session"
+
+
+@pytest.mark.parametrize("mode", ["off", "allowed"])
+@pytest.mark.parametrize("cnf", [{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"},
+                                 {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"},
+                                 {"jkt": 42}, {}])
+def test_sender_constrained_token_is_never_kept(browser, local_token, local_settings, mode,
+                                                cnf):
+    local_settings.AUTH0_JWT = {**local_settings.AUTH0_JWT, "DPOP_MODE": mode}
+    response = paste(browser, local_token(cnf=cnf))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'<strong id="token-error-message">{SENDER_CONSTRAINED}</strong>' in page
+    assert "only works together with proof of that key" in page
+    assert browser.get("/api/private", **JSON).json() == UNAUTHORIZED
+
+
+def test_no_token_is_kept_when_dpop_is_required(browser, local_token, local_settings):
+    local_settings.AUTH0_JWT = {**local_settings.AUTH0_JWT, "DPOP_MODE": "required"}
+    response = paste(browser, local_token())
+    assert response.status_code == 400
+    assert "a browser session cannot send proofs" in response.content.decode()
+
+
+def test_forget_ends_the_session_for_every_copy_of_its_cookie(browser, local_token):
+    paste(browser, local_token(sub="local|alice"))
+    stolen = Client()
+    stolen.cookies["sessionid"] = browser.cookies["sessionid"].value
+    assert stolen.get("/api/private", **JSON).json()["user"] == "local|alice"
+    browser.post("/auth/token/forget", {"csrfmiddlewaretoken": csrf(browser)})
+    assert stolen.get("/api/private", **JSON).json() == UNAUTHORIZED
+
+
+def test_the_cookie_holds_a_session_key_never_the_token(browser, local_token):
+    token = local_token()
+    paste(browser, token)
+    cookie = browser.cookies["sessionid"].value
+    assert token.split(".")[1] not in cookie and len(cookie) < 64
+
+
+@pytest.mark.parametrize("method", ["post", "get", "put"])
+@pytest.mark.parametrize("path", ["/auth/token", "/auth/token/forget"])
+def test_token_page_is_404_for_every_method_while_off(local_settings, path, method):
+    local_settings.AUTH0_JWT = {**local_settings.AUTH0_JWT, "SESSION_TOKEN": False}
+    client = Client(enforce_csrf_checks=True)  # no CSRF cookie: a 403 would tell it exists
+    response = getattr(client, method)(path)
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "message": "Not found"}
+
+
+def test_wrong_method_on_the_token_page_is_a_json_405(browser):
+    response = browser.put("/auth/token")
+    assert response.status_code == 405
+    assert response.json() == {"error": "method_not_allowed",
+                               "message": 'Method "PUT" not allowed.'}
+    assert response["Allow"] == "GET, POST"
+
+
+def test_signed_cookie_sessions_are_a_configuration_error(local_settings):
+    from django.core.checks import run_checks
+
+    local_settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    [message] = [m for m in run_checks() if m.id == "auth0_jwt.E040"]
+    assert "signed_cookies" in message.msg and "'Forget token' cannot revoke it" in message.msg
+    assert "django.contrib.sessions.backends.file" in message.hint
+
+
+def test_per_process_cache_sessions_are_a_warning(local_settings):
+    from django.core.checks import run_checks
+
+    local_settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    [message] = [m for m in run_checks() if m.id == "auth0_jwt.W040"]
+    assert "other processes do not see" in message.msg

@@ -234,6 +234,9 @@ def test_any_of_several_configured_audiences_is_accepted(make_verifier, signing_
 @pytest.mark.parametrize("overrides,match", [
     ({"sub": 42}, "'sub'"), ({"sub": ""}, "'sub'"), ({"scope": ["a"]}, "'scope'"),
     ({"permissions": "admin:access"}, "'permissions'"), ({"permissions": [1]}, "'permissions'"),
+    ({"jti": 42}, "'jti' must be a string"), ({"jti": ["a"]}, "'jti' must be a string"),
+    ({"client_id": 7}, "'client_id' must be a string"),
+    ({"client_id": {"id": "c"}}, "'client_id' must be a string"),
 ])
 def test_claims_of_the_wrong_type_are_rejected(verifier, signing_key, overrides, match):
     with pytest.raises(errors.InvalidClaim, match=match):
@@ -284,3 +287,19 @@ class TestStrictRFC9068:
 
     def test_without_strict_mode_a_jwt_type_is_accepted(self, verifier, signing_key):
         assert verifier.verify(mint(signing_key, payload=at()))
+
+
+def test_string_jti_and_client_id_are_accepted_without_strict_mode(verifier, signing_key):
+    assert verifier.verify(mint(signing_key, payload=at(jti="a1", client_id="c1")))
+
+
+def test_scope_is_split_on_spaces_only(verifier, signing_key):
+    # RFC 6749 section 3.3: a tab or line break is part of a scope token, not a separator.
+    token = mint(signing_key, payload=at(scope="read:messages\twrite  admin:access\nx "))
+    assert verifier.verify(token).scopes == {"read:messages\twrite", "admin:access\nx"}
+
+
+def test_lone_surrogate_in_a_genuinely_signed_payload_is_malformed(verifier, signing_key):
+    raw = json.dumps(at(sub=None)).encode()[:-1] + b',"sub":"\\ud800"}'
+    with pytest.raises(errors.MalformedToken, match="not valid Unicode"):
+        verifier.verify(mint(signing_key, payload=raw))

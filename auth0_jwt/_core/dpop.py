@@ -157,7 +157,8 @@ class ProofVerifier:
 
 
 def split(proof):
-    if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH:
+    # A header value that is not ASCII text (WSGI hands bytes over as latin-1) is no JWS.
+    if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH or not proof.isascii():
         raise InvalidDPoPProof("Malformed DPoP proof")
     segments = proof.split(".")
     if len(segments) != 3 or not all(segments[:2]):
@@ -182,22 +183,3 @@ def access_token_hash(access_token):
     """RFC 9449 section 4.2 ``ath``: base64url(SHA-256(ASCII access token)), no padding."""
     digest = hashlib.sha256(access_token.encode("ascii")).digest()
     return b64url_encode(digest)
-
-
-def confirmation_thumbprint(payload):
-    """The ``cnf.jkt`` of a verified token, or None when the token is not DPoP-bound.
-
-    A ``cnf`` claim that is present but unusable is an ``InvalidDPoPBinding``: the token
-    claims a binding we cannot honour, so it must not pass as a bearer token either.
-    """
-    if "cnf" not in payload:
-        return None
-    cnf = payload["cnf"]
-    if not isinstance(cnf, dict):
-        raise InvalidDPoPBinding("Claim 'cnf' must be a JSON object")
-    if "jkt" not in cnf:
-        return None  # another confirmation method (e.g. RFC 8705 x5t#S256), not DPoP
-    jkt = cnf["jkt"]
-    if not isinstance(jkt, str) or not jkt:
-        raise InvalidDPoPBinding("Claim 'cnf.jkt' must be a non-empty string")
-    return jkt

@@ -2,6 +2,7 @@
 import base64
 import binascii
 import json
+import re
 
 from auth0_jwt._core.errors import MalformedToken
 
@@ -13,6 +14,9 @@ _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/***")
 # Unused low bits of the last character must be zero (RFC 4648 section 3.5), else two
 # spellings decode to the same bytes.
 _SPARE_BITS_MASK = {2: 0b1111, 3: 0b11}
+# A JSON escape of a UTF-16 surrogate, \uD800 to \uDFFF: the only way a string that is not
+# valid Unicode (a lone surrogate) gets into a JSON text that is valid UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def b64url_decode(segment):
@@ -32,15 +36,45 @@ def b64url_decode(segment):
 
 
 def json_object(segment, what):
-    """Decode a segment holding a JSON object; duplicate names and NaN/Infinity are refused."""
+    """Decode a segment holding a JSON object; duplicate names, NaN/Infinity and strings that
+    are not valid Unicode are refused."""
     raw = b64url_decode(segment)
     try:
-        value = _DECODER.decode(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        value = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise MalformedToken(f"Malformed token: {what} is not valid JSON") from exc
     if not isinstance(value, dict):
         raise MalformedToken(f"Malformed token: {what} is not a JSON object")
+    # RFC 8259 section 8.2 / RFC 7493 section 2.1: a lone surrogate ("\ud800") decodes to a
+    # str that cannot be encoded again, so it would break whatever renders the claim. Only an
+    # escape can produce one; the regular expression keeps the walk off the usual path.
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and not _all_unicode(value):
+        raise MalformedToken(f"Malformed token: {what} contains a string that is not valid "
+                             "Unicode")
     return value
+
+
+def _all_unicode(value):
+    try:
+        return _is_unicode(value)
+    except RecursionError:  # nesting the decoder just managed: refuse rather than guess
+        return False
+
+
+def _is_unicode(value):
+    """True when every string in ``value`` (keys included) is valid Unicode (no lone surrogate)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_is_unicode(key) and _is_unicode(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_is_unicode(item) for item in value)
+    return True
 
 
 def _no_duplicates(pairs):

@@ -20,6 +20,7 @@ from auth0_jwt._core.token_cache import TokenCache
 class IssuerNotAllowed(InvalidIssuer):
     """The token names an issuer that is not on the allowed list (401 invalid_token)."""
 
+    reason = "issuer_not_allowed"
     default_message = "Token issuer is not allowed"
 
 

@@ -493,7 +493,10 @@ def build_signing_key(candidate, algorithms):
 def _is_rsa_signing_jwk(candidate):
     if not isinstance(candidate, dict) or candidate.get("kty") != "RSA":
         return False
-    if candidate.get("use", "sig") != "sig" or "d" in candidate:
+    # RFC 7518 section 6.3.2: any private member ("d", or CRT values without it) means a private
+    # key was published by mistake: such a key is never used.
+    if candidate.get("use", "sig") != "sig" or any(
+            member in candidate for member in ("d", "p", "q", "dp", "dq", "qi", "oth")):
         return False
     key_ops = candidate.get("key_ops")
     if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):

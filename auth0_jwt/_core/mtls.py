@@ -22,7 +22,7 @@ from urllib.parse import unquote_to_bytes
 from cryptography import x509
 
 from auth0_jwt._core.encoding import b64url_encode
-from auth0_jwt._core.errors import TokenError
+from auth0_jwt._core.errors import SenderConstrainedToken, TokenError
 
 MODES = ("off", "allowed", "required")
 CONFIRMATION = "x5t#S256"
@@ -31,10 +31,19 @@ _PEM_BODY = re.compile(rb"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----EN
 _SF_BINARY = re.compile(r":([A-Za-z0-9+/]*={0,2}):")  # RFC 8941 section 3.3.5
 
 
-class CertificateBindingError(TokenError):
+class CertificateBindingError(SenderConstrainedToken):
     """The token's certificate binding does not hold (401 invalid_token)."""
 
+    reason = "certificate_binding_error"
     default_message = "Token is not bound to the presented client certificate"
+
+
+class MutualTLSRequired(TokenError):
+    """``MTLS_MODE`` is "required" and the token is not certificate-bound (401 invalid_token)."""
+
+    reason = "certificate_binding_error"
+    default_message = ("Token is not certificate-bound (no 'cnf.x5t#S256' claim) and mutual "
+                       "TLS is required")
 
 
 def check_certificate_binding(mode, payload, client_cert):
@@ -46,10 +55,20 @@ def check_certificate_binding(mode, payload, client_cert):
     """
     expected = confirmation_thumbprint(payload)
     if expected is None:
-        if mode == "required":
-            raise CertificateBindingError("Token is not certificate-bound (no 'cnf.x5t#S256' "
-                                          "claim) and mutual TLS is required")
+        check_unbound_allowed(mode)
         return None
+    return check_bound_certificate(mode, expected, client_cert)
+
+
+def check_unbound_allowed(mode):
+    """An unbound token is a bearer token: refused only when mutual TLS is required."""
+    if mode == "required":
+        raise MutualTLSRequired()
+
+
+def check_bound_certificate(mode, expected, client_cert):
+    """The certificate from the proxy matches the token's ``cnf["x5t#S256"]`` (``expected``);
+    returns its thumbprint or raises ``CertificateBindingError``."""
     if mode not in ("allowed", "required"):
         raise CertificateBindingError("Certificate-bound token cannot be used: this API does "
                                       "not accept mutual TLS")

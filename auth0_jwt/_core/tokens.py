@@ -5,7 +5,8 @@ class VerifiedToken:
     """A token whose signature and claims have been checked.
 
     ``payload`` and ``header`` are the decoded JSON objects, ``token`` the raw string, and
-    ``scopes`` a frozenset of the space-separated ``scope`` claim plus Auth0's RBAC
+    ``scopes`` a frozenset of the space-separated ``scope`` claim (split on spaces only, RFC
+    6749 section 3.3) plus Auth0's RBAC
     ``permissions`` array. Treat ``payload`` and ``header`` as read-only: with the token
     cache, requests presenting the same token share them.
     """
@@ -41,7 +42,9 @@ class VerifiedToken:
 def scopes_of(payload):
     """Scopes granted by verified claims; types were checked by the verifier."""
     scope = payload.get("scope")
-    scopes = scope.split() if isinstance(scope, str) else []
+    # RFC 6749 section 3.3: scope tokens are separated by spaces (%x20) only; a tab or a line
+    # break is part of a (then unknown) scope, never a separator.
+    scopes = [s for s in scope.split(" ") if s] if isinstance(scope, str) else []
     permissions = payload.get("permissions")
     if isinstance(permissions, list):
         for permission in permissions:

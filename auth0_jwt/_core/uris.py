@@ -6,11 +6,14 @@ scheme and host, percent-encoding case and unreserved characters, dot segments, 
 and the empty path.
 """
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# RFC 3986 section 3.3: pchar = unreserved / pct-encoded / sub-delims / ":" / "@" ("/" between
+# segments); quote() never encodes the unreserved characters.
+_PATH_SAFE = "/!$&'()*+,;=:@"
 # Host characters we accept: reg-name letters, digits, dots and hyphens, or an IP literal.
 _HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")
 
@@ -60,3 +63,30 @@ def remove_dot_segments(path):
     if segments and segments[-1] in (".", ".."):
         output.append("")  # "/a/b/.." is "/a/", not "/a"
     return "/" + "/".join(output)
+
+
+def target_path(request_target):
+    """The path of an HTTP request-target as the client sent it, without query or fragment.
+
+    RFC 9112 section 3.2: origin-form (``/a/b?q``) or absolute-form (``http://host/a/b?q``, sent
+    to proxies). Nothing is decoded: ``/org%3B123`` stays distinct from ``/org;123``. None when
+    there is no path (authority-form, asterisk-form, or an empty target).
+    """
+    if request_target.startswith("/"):
+        path = request_target
+    elif request_target[:7].lower() == "http://" or request_target[:8].lower() == "https://":
+        # Only "//" after the scheme delimits an authority; the path starts at the next "/".
+        start = request_target.find("/", request_target.index("//") + 2)
+        path = request_target[start:] if start >= 0 else "/"
+    else:
+        return None
+    return path.split("?", 1)[0].split("#", 1)[0]
+
+
+def quote_path(path):
+    """A decoded path percent-encoded again, leaving the characters a path may hold as they are.
+
+    The fallback when the raw request-target is unknown: the decoded path cannot tell ``;``
+    from ``%3B`` any more, so the literal character is assumed.
+    """
+    return quote(path, safe=_PATH_SAFE)

@@ -42,6 +42,7 @@ class ValidatorConfigurationError(ValueError):
 class RejectedClaim(InvalidClaim):
     """A custom validator refused the token (401 invalid_token)."""
 
+    reason = "rejected_claim"
     default_message = "Unexpected claim value"
 
 

@@ -24,6 +24,7 @@ KEY_REFERENCE_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
 # RFC 9068 section 2.1 ("application/" prefix allowed, case-insensitive per RFC 7515 4.1.9).
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 RFC9068_REQUIRED_CLAIMS = ("iat", "jti", "client_id")
+STRING_IDENTIFIERS = ("jti", "client_id")
 
 
 class TokenVerifier:
@@ -126,13 +127,21 @@ class TokenVerifier:
         if "aud" not in replaced:
             self.check_audience(claims)
         self.check_subject_and_scopes(claims)
+        self.check_identifiers(claims)
         if self.strict_rfc9068:
             for name in RFC9068_REQUIRED_CLAIMS:
                 if name not in claims and name not in replaced:
                     raise MissingClaim(f"Missing required claim '{name}'")
-            for name in ("jti", "client_id"):
+            for name in STRING_IDENTIFIERS:
                 if name not in replaced:
                     _require_string(claims, name)
+
+    def check_identifiers(self, claims):
+        # RFC 7519 section 4.1.7 and RFC 9068 section 2.2: "jti" and "client_id" are strings;
+        # a number would compare equal to nothing a log, a replay list or a view expects.
+        for name in STRING_IDENTIFIERS:
+            if name in claims and not isinstance(claims[name], str):
+                raise InvalidClaim(f"Claim '{name}' must be a string")
 
     def check_times(self, claims, now):
         self.check_time_values(*self.time_claims(claims), now)

@@ -1,10 +1,13 @@
-"""The "Use a token" page: paste an access token, see it verified, keep it in the session.
+"""The "Use a token" page: paste an access token, see it checked, keep it in the session.
 
 Wire it in the root URLconf with ``path("auth/", include("auth0_jwt.urls"))``. The page
-answers 404 unless ``AUTH0_JWT['SESSION_TOKEN']`` is on; its forms are CSRF-protected by
-Django's ``CsrfViewMiddleware`` (pasting a token is a login, RFC 6749 section 10.12 spirit).
+answers 404 unless ``AUTH0_JWT['SESSION_TOKEN']`` is on (for every method: CSRF is checked
+only once the page exists); its forms are CSRF-protected (pasting a token is a login, RFC 6749
+section 10.12 spirit). A pasted token goes through the same credential pipeline as a request
+that would use it, so the page refuses exactly what the API would refuse, and says why.
 """
 from datetime import datetime, timezone
+from functools import wraps
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -12,17 +15,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from auth0_jwt._core import errors
 from auth0_jwt._drf import session
+from auth0_jwt._drf.views import json_error, page_not_found
 from auth0_jwt._settings import auth0_settings
-from auth0_jwt._drf.views import page_not_found
 
-# Browsers cap a cookie near 4096 bytes; the signed session cookie adds its own overhead.
-MAX_SESSION_TOKEN_LENGTH = 3500
-
-# Plain words after the verifier's exact message (which names the failed check).
+# Plain words after the failure's exact message (which names the failed check).
 EXPLANATIONS = (
     (errors.TokenExpired, "The token's lifetime is over: get a new token."),
     (errors.InvalidAudience, "The token was issued for another API. This API accepts the "
@@ -41,19 +41,30 @@ EXPLANATIONS = (
     (errors.TokenNotYetValid, "The token's 'nbf' time is in the future; check the clocks."),
     (errors.TokenIssuedInFuture, "The token's 'iat' time is in the future; check the clocks."),
     (errors.MissingClaim, "Access tokens for this API must carry that claim."),
+    (errors.DPoPRequired, "This API accepts DPoP-bound tokens only, each request with a proof "
+                          "signed by the client's key; a browser session cannot send proofs, "
+                          "so no token can be kept here."),
+    (errors.InvalidRequest, "Paste the access token alone (it starts with 'eyJ')."),
     (errors.TokenError, "The token cannot be used with this API."),
+    (errors.SigningKeysUnavailable, "The issuer's signing keys could not be fetched; try "
+                                    "again later."),
 )
+SENDER_CONSTRAINED = (
+    "This token is sender-constrained and cannot be kept in a session",
+    "It is bound to a key ('cnf' claim: DPoP or mutual TLS) and only works together with "
+    "proof of that key, which a browser session cannot give. Use it from the client that "
+    "holds the key.")
 
 
-def explain(exc):
-    """``(message, explanation)`` for a verification failure; both safe to show."""
-    if isinstance(exc, errors.SigningKeysUnavailable):
-        return exc.message, "The issuer's signing keys could not be fetched; try again later."
-    for error_type, text in EXPLANATIONS:
-        if isinstance(exc, error_type):
-            return exc.message, text.format(issuer=auth0_settings.issuer,
-                                            audiences=", ".join(auth0_settings.audiences))
-    return "Token could not be verified", ""
+def explain(failure):
+    """``(message, explanation)`` for a refusal; both safe to show."""
+    if isinstance(failure, (errors.SenderConstrainedToken, errors.InvalidDPoPBinding)):
+        return SENDER_CONSTRAINED
+    for failure_type, text in EXPLANATIONS:
+        if isinstance(failure, failure_type):
+            return failure.message, text.format(issuer=auth0_settings.issuer,
+                                                audiences=", ".join(auth0_settings.audiences))
+    return failure.message, ""
 
 
 def clean_pasted(text):
@@ -64,18 +75,39 @@ def clean_pasted(text):
     return text
 
 
-@never_cache
-@xframe_options_deny  # a framed paste box invites clickjacking
-@require_http_methods(["GET", "POST"])
+def feature_view(*methods):
+    """The page exists only while ``SESSION_TOKEN`` is on: 404 otherwise, whatever the method
+    (so no CSRF 403 tells it apart); then ``methods`` only (JSON 405), then CSRF."""
+
+    def decorate(view):
+        protected = csrf_protect(view)
+
+        @csrf_exempt  # the check runs inside, once the page is known to exist
+        @never_cache
+        @xframe_options_deny  # a framed paste box invites clickjacking
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not auth0_settings.SESSION_TOKEN:
+                return page_not_found(request)
+            if request.method not in methods:
+                response = json_error(405, "method_not_allowed",
+                                      f'Method "{request.method}" not allowed.')
+                response["Allow"] = ", ".join(methods)
+                return response
+            return protected(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@feature_view("GET", "POST")
 def token_page(request):
-    """GET: the form and the held token; POST: verify the pasted token and keep it."""
-    if not auth0_settings.SESSION_TOKEN:
-        return page_not_found(request)
+    """GET: the form and the held token; POST: check the pasted token and keep it."""
     next_url = safe_next(request)
     problem = None
     if request.method == "POST":
-        raw_token = clean_pasted(request.POST.get("token"))
-        token, problem = check_pasted(raw_token)
+        token, problem = check_pasted(request, clean_pasted(request.POST.get("token")))
         if token is not None:
             session.keep_token(request, token)
             return HttpResponseRedirect(next_url or reverse("auth0_jwt:token"), status=303)
@@ -83,29 +115,22 @@ def token_page(request):
                   page_context(request, problem, next_url), status=400 if problem else 200)
 
 
-def check_pasted(raw_token):
+def check_pasted(request, raw_token):
     """``(VerifiedToken, None)`` or ``(None, (message, explanation))``."""
     if not raw_token:
         return None, ("No token pasted", "Paste an access token (it starts with 'eyJ').")
-    if len(raw_token) > MAX_SESSION_TOKEN_LENGTH:
-        return None, ("Token too large for a browser session",
-                      f"Tokens over {MAX_SESSION_TOKEN_LENGTH} characters do not fit in a "
-                      "cookie; send it in an Authorization header instead.")
     try:
-        return session.verify_pasted_token(raw_token), None
-    except (errors.TokenError, errors.SigningKeysUnavailable) as exc:
-        return None, explain(exc)
-    except Exception:  # fail closed, never a 500 on crafted input
-        return None, ("Token could not be verified", "")
+        return session.check_token(request, raw_token)[1], None
+    except errors.AuthFailure as failure:
+        return None, explain(failure)
 
 
-@require_http_methods(["POST"])
+@feature_view("POST")
 def forget_token(request):
-    """Drop the held token (POST only, CSRF-protected), then go back."""
-    if not auth0_settings.SESSION_TOKEN:
-        return page_not_found(request)
-    session.forget_token(request)
-    return HttpResponseRedirect(safe_next(request) or reverse("auth0_jwt:token"), status=303)
+    """End the session holding the token (POST only, CSRF-protected), then go back."""
+    next_url = safe_next(request)
+    session.end_session(request)
+    return HttpResponseRedirect(next_url or reverse("auth0_jwt:token"), status=303)
 
 
 def safe_next(request):
@@ -131,4 +156,3 @@ def page_context(request, problem, next_url):
         "audiences": auth0_settings.audiences,
         "local_issuer": auth0_settings.uses_local_issuer,
     }
-

@@ -1,5 +1,12 @@
-"""``WWW-Authenticate`` challenges: RFC 6750 section 3 (Bearer) and RFC 9449 section 7.1 (DPoP)."""
+"""``WWW-Authenticate`` challenges: RFC 6750 section 3 (Bearer) and RFC 9449 section 7.1 (DPoP).
+
+``challenge()`` is the one place a challenge is built from the settings: the 401 of a request
+without credentials (``Auth0JWTAuthentication.authenticate_header``) and every error response
+(``handlers.py``) use it.
+"""
 import re
+
+from auth0_jwt._settings import auth0_settings
 
 _NOT_QDTEXT_SAFE = re.compile(r"[^\x20-\x7e]")
 
@@ -20,6 +27,13 @@ def dpop_challenge(algorithms, error=None, description=None, scope=None):
     params = error_params(error, description, scope)
     params.append(f'algs="{quote(" ".join(algorithms))}"')
     return "DPoP " + ", ".join(params)
+
+
+def challenge(scheme="Bearer", error=None, description=None, scope=None):
+    """The ``WWW-Authenticate`` value for the configured realm and DPoP mode, with the error
+    attributes (if any) on ``scheme``, the scheme the credential was presented with."""
+    return www_authenticate(auth0_settings.REALM, auth0_settings.DPOP_MODE,
+                            auth0_settings.DPOP_ALGORITHMS, scheme, error, description, scope)
 
 
 def www_authenticate(realm, dpop_mode, dpop_algorithms, scheme="Bearer", error=None,

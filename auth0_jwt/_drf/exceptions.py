@@ -1,90 +1,130 @@
-"""DRF exceptions for the error contract; ``handlers.py`` renders them.
+"""The DRF exceptions of the error contract, and the one mapping from a failure to them.
 
-Verification errors (``errors.py``) carry no HTTP; they are translated here, once.
+Failures (``auth0_jwt._core.errors``) carry their wire ``code``, log ``reason`` and message as
+data; ``api_error`` picks the DRF exception for the ``code`` here, once, and that exception's
+class gives the HTTP status. ``handlers.py`` renders any of them as the body and challenge of
+the error table (docs/errors.md).
+
+Each exception can also be raised directly, e.g. ``raise InsufficientScopeError(["write:x"])``
+from a view: it then builds the failure it stands for.
 """
 from rest_framework import exceptions, status
 
+from auth0_jwt._core import errors
+from auth0_jwt._ops.runtime import get_nonces
+from auth0_jwt._settings import auth0_settings
 
-class InvalidRequest(exceptions.APIException):
-    """Malformed Authorization header, or a token sent by more than one method (400).
 
-    ``scheme`` ("Bearer" or "DPoP") names the challenge that carries the error attributes.
+class FailureResponse:
+    """Mixin: the exception answers ``failure``; ``scheme`` names the challenge it goes on.
+
+    ``scheme`` is how the credential was presented ("Bearer" or "DPoP"); None means "the
+    scheme of the request's verified token", looked up when the response is built.
     """
+
+    failure_type = errors.AuthFailure
+
+    def __init__(self, detail=None, *, failure=None, scheme="Bearer"):
+        self.failure = failure if failure is not None else self.failure_type(
+            None if detail is None else str(detail))
+        self.scheme = scheme
+        super().__init__(self.failure.message)
+
+
+class InvalidRequestError(FailureResponse, exceptions.APIException):
+    """400 ``invalid_request``: a malformed ``Authorization`` header, a token sent by more than
+    one method, a missing ``DPoP`` header (RFC 6750 section 3.1)."""
 
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Malformed Authorization header"
     default_code = "invalid_request"
-
-    def __init__(self, detail=None, scheme="Bearer"):
-        super().__init__(detail)
-        self.scheme = scheme
+    failure_type = errors.InvalidRequest
 
 
-class InvalidToken(exceptions.AuthenticationFailed):
-    """The token failed a check (401). Subclasses AuthenticationFailed so DRF keeps the 401.
+class InvalidTokenError(FailureResponse, exceptions.AuthenticationFailed):
+    """401 ``invalid_token``: the token failed a check. An ``AuthenticationFailed``, so DRF
+    keeps the 401 (with the first authenticator's challenge)."""
 
-    ``scheme`` ("Bearer" or "DPoP") names the challenge that carries the error attributes.
-    """
-
-    default_detail = "Invalid token"
     default_code = "invalid_token"
-
-    def __init__(self, detail=None, scheme="Bearer"):
-        super().__init__(detail)
-        self.scheme = scheme
+    failure_type = errors.TokenError
 
 
-class InvalidDPoPProof(InvalidToken):
-    """The DPoP proof failed a check of RFC 9449 section 4.3 (401, on the DPoP challenge)."""
+class InvalidDPoPProofError(InvalidTokenError):
+    """401 ``invalid_dpop_proof``: the DPoP proof failed a check of RFC 9449 section 4.3."""
 
-    default_detail = "Invalid DPoP proof"
     default_code = "invalid_dpop_proof"
+    failure_type = errors.InvalidDPoPProof
 
-    def __init__(self, detail=None):
-        super().__init__(detail, scheme="DPoP")
+    def __init__(self, detail=None, *, failure=None, scheme="DPoP"):
+        super().__init__(detail, failure=failure, scheme=scheme)
 
 
-class UseDPoPNonce(InvalidDPoPProof):
-    """RFC 9449 section 9: retry with a proof carrying ``nonce`` (sent in ``DPoP-Nonce``)."""
+class UseDPoPNonceError(InvalidDPoPProofError):
+    """401 ``use_dpop_nonce`` with a ``DPoP-Nonce`` header: retry with a proof carrying
+    ``nonce`` (RFC 9449 section 9)."""
 
-    default_detail = "Resource server requires a fresh nonce in the DPoP proof"
     default_code = "use_dpop_nonce"
+    failure_type = errors.DPoPNonceRequired
 
-    def __init__(self, nonce, detail=None):
-        super().__init__(detail)
+    def __init__(self, nonce, detail=None, *, failure=None, scheme="DPoP"):
+        super().__init__(detail, failure=failure, scheme=scheme)
         self.nonce = nonce
 
 
-class TemporarilyUnavailable(exceptions.APIException):
-    """A dependency of verification is down; the client's token may be fine (503, Retry-After)."""
+class InsufficientScopeError(FailureResponse, exceptions.PermissionDenied):
+    """403 ``insufficient_scope`` with ``required_scopes`` and the RFC 6750 ``scope``
+    attribute: the token is valid but lacks a scope. ``any_of``: one of them suffices."""
+
+    default_code = "insufficient_scope"
+
+    def __init__(self, required_scopes=(), detail=None, *, any_of=False, failure=None,
+                 scheme=None):
+        if failure is None:
+            failure = errors.InsufficientScope(
+                required_scopes, None if detail is None else str(detail), any_of=any_of)
+        super().__init__(failure=failure, scheme=scheme)
+
+    @property
+    def required_scopes(self):
+        return self.failure.required_scopes
+
+
+class TemporarilyUnavailableError(FailureResponse, exceptions.APIException):
+    """503 ``temporarily_unavailable`` with ``Retry-After``: a dependency of verification (the
+    signing keys, the DPoP replay store) is down; the client's token may be fine."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Service temporarily unavailable"
     default_code = "temporarily_unavailable"
+    failure_type = errors.SigningKeysUnavailable
 
-    def __init__(self, detail=None, retry_after=30):
-        super().__init__(detail)
+    def __init__(self, detail=None, *, retry_after=30, failure=None, scheme="Bearer"):
+        super().__init__(detail, failure=failure, scheme=scheme)
         self.retry_after = retry_after
 
 
-class SigningKeysUnavailable(TemporarilyUnavailable):
-    """No signing key could be fetched and none is cached (503, with Retry-After)."""
+# The one mapping of a failure's code to the DRF exception (and so to the HTTP status).
+ERROR_TYPES = {
+    "invalid_request": InvalidRequestError,
+    "invalid_token": InvalidTokenError,
+    "invalid_dpop_proof": InvalidDPoPProofError,
+    "use_dpop_nonce": UseDPoPNonceError,
+    "insufficient_scope": InsufficientScopeError,
+    "temporarily_unavailable": TemporarilyUnavailableError,
+}
+REPLAY_STORE_RETRY_AFTER = 5  # seconds: Redis restarts quickly; the JWKS has its own setting
 
-    default_detail = "Signing keys are temporarily unavailable"
+
+def api_error(failure, scheme="Bearer"):
+    """The DRF exception that answers ``failure`` presented with ``scheme``."""
+    error_type = ERROR_TYPES.get(failure.code, InvalidTokenError)
+    if error_type is UseDPoPNonceError:
+        return UseDPoPNonceError(get_nonces().issue(), failure=failure, scheme=scheme)
+    if error_type is TemporarilyUnavailableError:
+        return TemporarilyUnavailableError(failure=failure, scheme=scheme,
+                                           retry_after=retry_after(failure))
+    return error_type(failure=failure, scheme=scheme)
 
 
-class ReplayStoreUnavailable(TemporarilyUnavailable):
-    """The DPoP replay store (e.g. Redis) cannot be reached: fail closed (503)."""
-
-    default_detail = "Replay protection is temporarily unavailable"
-
-
-class InsufficientScope(exceptions.PermissionDenied):
-    """A valid token lacks a required scope (403 with the RFC 6750 ``scope`` attribute)."""
-
-    default_detail = "Insufficient scope"
-    default_code = "insufficient_scope"
-
-    def __init__(self, required_scopes, detail=None):
-        super().__init__(detail)
-        self.required_scopes = list(required_scopes)
+def retry_after(failure):
+    if isinstance(failure, errors.ReplayStoreUnavailable):
+        return REPLAY_STORE_RETRY_AFTER
+    return auth0_settings.JWKS_RETRY_AFTER

@@ -9,17 +9,30 @@ Configured instances go straight into ``permission_classes`` and compose with DR
 An anonymous request on such a route is a 401 (DRF asks for credentials first); a valid token
 that fails the rule is a 403: ``insufficient_scope`` for scopes, ``forbidden`` for claims.
 A rule that cannot work (no scopes, an async predicate) is a configuration error at once.
+
+``has_permission`` only answers yes or no, as DRF's composition needs (an ``|`` evaluates its
+second operand when the first says no; a ``~`` turns a no into a yes). The 403 itself is each
+permission's ``denial(request, view)``, an exception: ``InsufficientScopeError`` or DRF's
+``PermissionDenied``. ``explain_denial`` finds the permission that denied the request and
+asks it, walking DRF's ``AND``/``OR``/``NOT`` as DRF evaluated them: a composed rule answers
+``insufficient_scope`` when scopes alone decide it (``A & B`` failing on a scope;
+``HasScope("a") | HasScope("b")``: one of them), ``forbidden`` otherwise (a ``~`` never blames
+a scope).
 """
 import inspect
 import logging
 
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework.permissions import BasePermission, OperationHolderMixin
+from rest_framework import exceptions as drf
+from rest_framework.permissions import AND, OR, BasePermission, OperationHolderMixin
 
 from auth0_jwt._core.tokens import VerifiedToken
+from auth0_jwt._drf.exceptions import InsufficientScopeError
 
 logger = logging.getLogger("auth0_jwt.permissions")
 CLAIM_VALUE_TYPES = (str, int, float, bool)
+ALL_SCOPES = "Insufficient scope"
+ANY_SCOPE = "Insufficient scope: one of the listed scopes is required"
 
 
 def verified_claims(request):
@@ -45,35 +58,37 @@ class ConfiguredPermission(OperationHolderMixin, BasePermission):
     def __call__(self):
         return self
 
-
-def scope_denial(message, scopes):
-    """The 403 detail for a missing scope; ``handlers.py`` turns it into the RFC 6750 shape."""
-    return {"message": message, "required_scopes": list(scopes)}
+    def denial(self, request, view):
+        """The exception answering a request this permission denies (403)."""
+        return drf.PermissionDenied(self.message, self.code)
 
 
 class HasScope(ConfiguredPermission):
     """Grants access when the token has every one of ``scopes`` (``scope`` or ``permissions``)."""
 
     code = "insufficient_scope"
+    message = ALL_SCOPES
 
     def __init__(self, *scopes):
         self.required_scopes = _scope_list(type(self).__name__, scopes)
-        self.message = scope_denial("Insufficient scope", self.required_scopes)
 
     def has_permission(self, request, view):
         return verified_scopes(request).issuperset(self.required_scopes)
+
+    def denial(self, request, view):
+        return InsufficientScopeError(self.required_scopes, self.message)
 
 
 class HasAnyScope(HasScope):
     """Grants access when the token has at least one of ``scopes``."""
 
-    def __init__(self, *scopes):
-        super().__init__(*scopes)
-        self.message = scope_denial("Insufficient scope: one of the listed scopes is required",
-                                    self.required_scopes)
+    message = ANY_SCOPE
 
     def has_permission(self, request, view):
         return not verified_scopes(request).isdisjoint(self.required_scopes)
+
+    def denial(self, request, view):
+        return InsufficientScopeError(self.required_scopes, self.message, any_of=True)
 
 
 class HasRequiredScopes(BasePermission):
@@ -85,12 +100,17 @@ class HasRequiredScopes(BasePermission):
     """
 
     code = "insufficient_scope"
+    message = ALL_SCOPES
 
     def has_permission(self, request, view):
-        scopes = _scope_list(f"{type(view).__name__}.required_scopes",
-                             getattr(view, "required_scopes", None) or ())
-        self.message = scope_denial("Insufficient scope", scopes)
-        return verified_scopes(request).issuperset(scopes)
+        return verified_scopes(request).issuperset(self.scopes_of(view))
+
+    def denial(self, request, view):
+        return InsufficientScopeError(self.scopes_of(view), self.message)
+
+    def scopes_of(self, view):
+        return _scope_list(f"{type(view).__name__}.required_scopes",
+                           getattr(view, "required_scopes", None) or ())
 
 
 class ClaimEquals(ConfiguredPermission):
@@ -157,6 +177,52 @@ class ClaimCheck(ConfiguredPermission):
             raise ImproperlyConfigured("ClaimCheck predicate returned an awaitable; "
                                        "it must be a synchronous function")
         return result is True
+
+
+def explain_denial(exc, request, view):
+    """The 403 to answer for ``exc``, DRF's plain ``PermissionDenied`` raised by the view's
+    permission check: the denial of the permission that said no (see the module docstring).
+
+    ``exc`` is returned unchanged when it came from elsewhere (a view raising it, a CSRF
+    failure, an object permission): then no permission of the view says no, or it is not the
+    one whose message ``exc`` carries. Only runs on a 403 of an authenticated request.
+    """
+    if request is None or view is None or getattr(request, "_authenticator", None) is None:
+        return exc
+    for permission in view.get_permissions():
+        if not permission.has_permission(request, view):
+            expected = getattr(permission, "message", None) or drf.PermissionDenied.default_detail
+            return denial_of(permission, request, view) if str(exc.detail) == str(
+                expected) else exc
+    return exc
+
+
+def denial_of(permission, request, view):
+    """Why ``permission``, which denies the request, denies it: the exception to answer with."""
+    denial = getattr(permission, "denial", None)
+    if callable(denial):
+        return denial(request, view)
+    if isinstance(permission, AND):  # DRF evaluated op1, and op2 only if op1 said yes
+        first = permission.op1
+        failing = first if not first.has_permission(request, view) else permission.op2
+        return denial_of(failing, request, view)
+    if isinstance(permission, OR):  # both said no
+        return either(denial_of(permission.op1, request, view),
+                      denial_of(permission.op2, request, view))
+    # NOT (its operand said yes: no scope is missing), or another permission class.
+    return drf.PermissionDenied(getattr(permission, "message", None),
+                                getattr(permission, "code", None))
+
+
+def either(first, second):
+    """The denial of ``first | second``: one of their scopes, when each needs one scope of a
+    list; anything else (a claim rule on either side, all of several scopes) is ambiguous."""
+    denials = (first, second)
+    if all(isinstance(d, InsufficientScopeError) and (
+            d.failure.any_of or len(d.required_scopes) == 1) for d in denials):
+        scopes = list(dict.fromkeys(first.required_scopes + second.required_scopes))
+        return InsufficientScopeError(scopes, ANY_SCOPE, any_of=True)
+    return drf.PermissionDenied()
 
 
 def _scope_list(owner, scopes):

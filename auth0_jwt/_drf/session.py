@@ -1,105 +1,100 @@
 """A pasted access token kept in the session, so the browsable API can act as its principal.
 
 Browsers cannot add an ``Authorization`` header to a page load; the token page
-(``token_page.py``) verifies a pasted token and keeps it in the session, and
+(``token_page.py``) checks a pasted token and keeps it in the session, and
 ``SessionTokenAuthentication`` uses it. It is an ambient credential, like a login cookie, so:
 
-- it is re-verified on every request by the same verifier (expiry and key removal apply);
+- it goes through the same credential pipeline as a header token (``pipeline.py``), on every
+  request: the same verification, DPoP mode and sender-constraint rules, the same answer and
+  log line. A sender-constrained token is never held (it only works with its key's proofs);
+- it lives server side, in the session store (Django's file or cache engine, shared by every
+  worker of a host), never in the cookie, which holds only the session key: "Forget token"
+  ends the session everywhere at once, and so does the token's expiry;
 - unsafe methods need the CSRF token, exactly as DRF's ``SessionAuthentication``;
 - it is only looked at when the request has no ``Authorization`` header and carries a
   session cookie, so bearer requests and cookie-less requests are answered as before;
 - it is off unless ``AUTH0_JWT['SESSION_TOKEN']`` is on.
 """
-import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from django.conf import settings
 from django.middleware.csrf import rotate_token
 from rest_framework.authentication import SessionAuthentication
 
 from auth0_jwt._core import errors
-from auth0_jwt._drf import exceptions
-from auth0_jwt._ops.runtime import get_verifier
-from auth0_jwt._settings import auth0_settings
-from auth0_jwt._drf.users import TokenUser
+from auth0_jwt._drf.credentials import SESSION, SESSION_KEY, Credential, PresentedToken
+from auth0_jwt._drf.credentials import session_credential
+from auth0_jwt._drf.exceptions import api_error
+from auth0_jwt._drf.pipeline import pipeline
 
-logger = logging.getLogger("auth0_jwt.session")
-
-SESSION_KEY = "auth0_jwt.token"
 DROPPED_KEY = "auth0_jwt.dropped"  # why the held token was dropped, shown once on the page
+# The session outlives its token by this much, so that the first request after the token's
+# expiry is told "Token expired" rather than a bare "Authentication required".
+EXPIRY_NOTICE = timedelta(days=1)
 
 
 class SessionTokenAuthentication(SessionAuthentication):
     """Authenticate with the token held in the session; list it after Auth0JWTAuthentication.
 
     - feature off, an ``Authorization`` header, no session cookie or no held token: ``None``;
-    - the held token no longer verifies (expired, key gone...): it is dropped, ``None``
-      (the route then answers as for an anonymous request: 401 ``unauthorized``);
-    - signing keys unavailable: 503, as for a bearer token (the token may be fine);
+    - the held token is refused (expired, key gone, DPoP required...): it is dropped from the
+      session and the request gets the answer a header token would get (e.g. 401
+      ``invalid_token`` "Token expired"), with the same security log line;
+    - signing keys unavailable: 503, and the token is kept (it may be fine);
     - unsafe method without a valid CSRF token: 403 ``forbidden`` ("CSRF Failed: ...");
-    - otherwise ``(TokenUser, VerifiedToken)``, as ``Auth0JWTAuthentication`` returns.
+    - otherwise ``(user, VerifiedToken)``, as ``Auth0JWTAuthentication`` returns.
     """
 
+    pipeline = pipeline
+    auth0_jwt_settings = None  # as Auth0JWTAuthentication's: this class's own settings
+
     def authenticate(self, request):
-        raw_token = self.get_session_token(request._request)
-        if raw_token is None:
+        django_request = getattr(request, "_request", request)
+        credential = session_credential(django_request)
+        if credential is None:
             return None
-        token = self.get_validated_token(request._request, raw_token)
-        if token is None:
-            return None
-        self.enforce_csrf(request)
-        return TokenUser(token), token
-
-    def get_session_token(self, django_request):
-        if not auth0_settings.SESSION_TOKEN or "HTTP_AUTHORIZATION" in django_request.META:
-            return None
-        # Touch the session only when a cookie exists: no "Vary: Cookie" on other requests.
-        if settings.SESSION_COOKIE_NAME not in django_request.COOKIES:
-            return None
-        session = getattr(django_request, "session", None)
-        return session.get(SESSION_KEY) if session is not None else None
-
-    def get_validated_token(self, django_request, raw_token):
         try:
-            return get_verifier().verify(raw_token)
-        except errors.TokenError as exc:
-            forget_token(django_request, reason=exc.message)
-        except errors.SigningKeysUnavailable as exc:
-            raise exceptions.SigningKeysUnavailable(
-                exc.message, retry_after=auth0_settings.JWKS_RETRY_AFTER) from exc
-        except Exception as exc:  # fail closed, as Auth0JWTAuthentication does
-            logger.error("Session token verification raised %s", type(exc).__name__,
-                         exc_info=exc)
-            forget_token(django_request, reason="Token could not be verified")
-        return None
+            user, token = self.pipeline.authenticate(credential, request,
+                                                     self.auth0_jwt_settings)
+        except errors.AuthFailure as failure:
+            drop_refused(django_request, failure)
+            raise api_error(failure, credential.scheme) from failure
+        self.enforce_csrf(request)
+        return user, token
 
 
-def verify_pasted_token(raw_token):
-    """Verify a token for the session; raises ``TokenError`` / ``SigningKeysUnavailable``."""
-    return get_verifier().verify(raw_token)
+def check_token(django_request, raw_token):
+    """``(user, VerifiedToken)`` for a token as the session would hold it; raises
+    ``AuthFailure`` exactly as a request using it would be refused."""
+    return pipeline.authenticate(Credential(PresentedToken(raw_token), SESSION), django_request)
 
 
 def keep_token(django_request, token):
-    """Hold a verified token in the session until it expires (the cookie dies with it)."""
+    """Hold a checked token in the session; the session ends a day after the token expires."""
     session = django_request.session
     session.cycle_key()  # a new credential: a new session, as django.contrib.auth.login does
     rotate_token(django_request)  # and a new CSRF token (login CSRF)
-    session[SESSION_KEY] = token.token
+    session[SESSION_KEY] = str(token.token)
     session.pop(DROPPED_KEY, None)
-    session.set_expiry(datetime.fromtimestamp(token.payload["exp"], timezone.utc))
+    session.set_expiry(datetime.fromtimestamp(token.payload["exp"], timezone.utc)
+                       + EXPIRY_NOTICE)
 
 
 def held_token(django_request):
-    """The held token, verified now, or None (a token that fails is dropped)."""
+    """The held token, checked now, or None (a token that is refused is dropped)."""
     raw_token = django_request.session.get(SESSION_KEY)
-    if raw_token is None:
+    if not isinstance(raw_token, str):
         return None
     try:
-        return verify_pasted_token(raw_token)
-    except (errors.TokenError, errors.SigningKeysUnavailable) as exc:
-        if isinstance(exc, errors.TokenError):
-            forget_token(django_request, reason=exc.message)
+        return check_token(django_request, raw_token)[1]
+    except errors.AuthFailure as failure:
+        drop_refused(django_request, failure)
         return None
+
+
+def drop_refused(django_request, failure):
+    """Drop a held token the pipeline refused, unless the refusal says nothing about it."""
+    if failure.code != "temporarily_unavailable":
+        forget_token(django_request, reason=failure.message)
 
 
 def forget_token(django_request, reason=None):
@@ -109,6 +104,13 @@ def forget_token(django_request, reason=None):
     if reason:
         session[DROPPED_KEY] = reason
     session.set_expiry(None)
+
+
+def end_session(django_request):
+    """"Forget token": the server-side session is deleted, so its cookie (and any copy of it)
+    holds nothing on any worker from now on; a new CSRF token too, as Django's logout does."""
+    django_request.session.flush()
+    rotate_token(django_request)
 
 
 def pop_drop_reason(django_request):

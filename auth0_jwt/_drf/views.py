@@ -13,13 +13,18 @@ even with ``DEBUG`` on (Django's debug 404 page would otherwise replace ``handle
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from auth0_jwt._drf import client_errors
+
 
 def json_error(status, code, message):
     return JsonResponse({"error": code, "message": message}, status=status)
 
 
 def bad_request(request, exception=None):
-    return json_error(400, "invalid_request", "Bad Request")
+    """Django's 400 (a ``SuspiciousOperation`` or ``BadRequest`` that reached Django's own
+    handling): the same body ``ClientErrorMiddleware`` gives."""
+    body = client_errors.body_for(exception)
+    return json_error(400, body["error"], body["message"])
 
 
 def permission_denied(request, exception=None):

@@ -6,8 +6,10 @@ Each line carries, as ``extra`` fields (the JSON log format writes them as keys)
 ``credentials_missing``, ``invalid_request``, ``token_expired``, ``invalid_signature``,
 ``unknown_signing_key``..., ``invalid_dpop_proof``, ``replayed_dpop_proof``,
 ``dpop_nonce_required``, ``signing_keys_unavailable``, ``replay_store_unavailable``,
-``insufficient_scope``, ``forbidden``), ``status``, ``method``, ``route`` (the path, without the query string),
-``kid`` and ``sub`` when known, and ``client_ip``.
+``insufficient_scope``, ``forbidden``: the ``reason`` each failure of
+``auth0_jwt._core.errors`` declares), ``status``, ``method``, ``route`` (the path, without the
+query string), ``kid`` and ``sub`` when known, and ``client_ip``. Whichever way the credential
+arrived (header, query, form, session), the same token gives the same line.
 
 The ``kid`` comes from the unverified header (it names a public key; it is not a secret) and
 is cut to 64 printable characters. ``sub`` is logged only from a signature-verified payload:
@@ -19,7 +21,6 @@ import re
 from rest_framework import exceptions as drf
 
 from auth0_jwt._core import errors
-from auth0_jwt._drf import exceptions
 from auth0_jwt._core.encoding import json_object
 from auth0_jwt._settings import auth0_settings
 
@@ -29,23 +30,22 @@ MAX_KID = 64
 MAX_SUB = 128
 MAX_ROUTE = 256
 _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-def token_context(raw_token, error=None):
-    """``{"reason", "kid", "sub"}`` for a token that failed verification with ``error``.
+def token_context(raw_token, failure):
+    """``{"reason", "kid", "sub"}`` for a token that failed verification with ``failure``.
 
     Never raises: it runs while a refusal is being raised.
     """
-    context = {"reason": reason_code(error)}
+    context = {"reason": failure.reason}
     try:
-        context.update(token_facts(raw_token, error))
+        context.update(token_facts(raw_token, failure))
     except Exception:  # pragma: no cover - defensive: the 401 matters more than the log
         pass
     return context
 
 
-def token_facts(raw_token, error):
+def token_facts(raw_token, failure):
     context = {}
     segments = raw_token.split(".") if isinstance(raw_token, str) else []
     if len(segments) != 3 or len(raw_token) > auth0_settings.MAX_TOKEN_LENGTH:
@@ -55,7 +55,7 @@ def token_facts(raw_token, error):
         context["kid"] = printable(header["kid"], MAX_KID)
     # The verifier checks claims only after the signature holds (verification.py), so a
     # claim error means the payload is the issuer's own.
-    if isinstance(error, errors.InvalidClaim):
+    if isinstance(failure, errors.InvalidClaim):
         sub = _decode(segments[1], "payload").get("sub")
         if isinstance(sub, str):
             context["sub"] = printable(sub, MAX_SUB)
@@ -70,22 +70,6 @@ def verified_context(token):
     if isinstance(token.sub, str):
         context["sub"] = printable(token.sub, MAX_SUB)
     return context
-
-
-def reason_code(error):
-    """A stable snake_case code for a verification error: ``TokenExpired`` -> ``token_expired``."""
-    if error is None:
-        return "invalid_token"
-    if isinstance(error, errors.SigningKeysUnavailable):
-        return "signing_keys_unavailable"
-    if not isinstance(error, (errors.TokenError, errors.InvalidDPoPProof)):
-        return "verification_error"
-    return snake_case(type(error).__name__)
-
-
-def snake_case(name):
-    """``TokenExpired`` -> ``token_expired``; ``ReplayedDPoPProof`` -> ``replayed_dpop_proof``."""
-    return _CAMEL.sub("_", name.replace("DPoP", "Dpop")).lower()
 
 
 def log_refusal(exc, request):
@@ -110,7 +94,8 @@ def describe(exc, request):
     event, reason = classify(exc)
     if event is None:
         return None
-    context = getattr(exc, "log_context", None) or {}
+    failure = getattr(exc, "failure", None)
+    context = getattr(failure, "log_context", None) or {}
     fields = {"event": event, "reason": context.get("reason", reason),
               "status": exc.status_code}
     fields.update(request_fields(request))
@@ -128,32 +113,18 @@ def describe(exc, request):
 
 def classify(exc):
     """``(event, reason)`` for the refusals we log, ``(None, None)`` for anything else."""
+    failure = getattr(exc, "failure", None)
+    if isinstance(failure, errors.AuthFailure):
+        event = ("authorization_denied" if failure.code == "insufficient_scope"
+                 else "authentication_failed")
+        return event, failure.reason
     if isinstance(exc, drf.NotAuthenticated):
         return "authentication_failed", "credentials_missing"
-    if isinstance(exc, exceptions.InvalidRequest):
-        return "authentication_failed", "invalid_request"
-    if isinstance(exc, drf.AuthenticationFailed):
-        return "authentication_failed", authentication_reason(exc)
-    if isinstance(exc, exceptions.TemporarilyUnavailable):
-        # SigningKeysUnavailable, ReplayStoreUnavailable: a dependency is down (503).
-        return "authentication_failed", snake_case(type(exc).__name__)
-    if isinstance(exc, exceptions.InsufficientScope) or (
-            isinstance(exc, drf.PermissionDenied) and isinstance(exc.detail, dict)
-            and "required_scopes" in exc.detail):
-        return "authorization_denied", "insufficient_scope"
+    if isinstance(exc, drf.AuthenticationFailed):  # another authenticator's refusal
+        return "authentication_failed", exc.default_code
     if isinstance(exc, drf.PermissionDenied):
         return "authorization_denied", "forbidden"
     return None, None
-
-
-def authentication_reason(exc):
-    """The verifier's error class when there is one, else the DRF exception's own code."""
-    cause = exc.__cause__
-    if isinstance(cause, (errors.TokenError, errors.InvalidDPoPProof)):
-        return reason_code(cause)
-    if cause is not None and not isinstance(cause, errors.SigningKeysUnavailable):
-        return "verification_error"
-    return getattr(exc, "default_code", None) or "invalid_token"
 
 
 def request_fields(request):

@@ -24,6 +24,14 @@ AUTHENTICATION_CLASS = "auth0_jwt.Auth0JWTAuthentication"
 EXCEPTION_HANDLER = "auth0_jwt.exception_handler"
 SESSION_MIDDLEWARE = ("django.contrib.sessions.middleware.SessionMiddleware",
                       "django.middleware.csrf.CsrfViewMiddleware")
+# The session engine keeping the token: server side, so that "Forget token" revokes it.
+COOKIE_SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+CACHE_SESSION_ENGINES = ("django.contrib.sessions.backends.cache",
+                         "django.contrib.sessions.backends.cached_db")
+SESSION_ENGINE_EXAMPLE = ("SESSION_ENGINE = 'django.contrib.sessions.backends.file' (with "
+                          "SESSION_FILE_PATH = '/var/lib/myapi/sessions'), or "
+                          "'django.contrib.sessions.backends.cache' with a shared cache such as "
+                          "Redis")
 DOMAIN_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
 # Each numeric option: (minimum, allow None, example).
 NUMBERS = {
@@ -85,7 +93,7 @@ def check_settings(app_configs=None, **kwargs):
     return (problems + check_tenant() + check_algorithms() + check_numbers()
             + check_booleans() + check_realm() + check_dpop() + check_cache_aliases()
             + check_client_ip_header() + check_session_token()
-            + check_token_cache() + check_placeholders()
+            + check_token_cache() + check_placeholders() + check_user_class()
             + issuer_checks.check_validators(auth0_settings)
             + issuer_checks.check_mtls(auth0_settings))
 
@@ -298,15 +306,48 @@ def check_client_ip_header():
 
 
 def check_session_token():
-    """The session-held token needs sessions and CSRF protection for the token page."""
+    """The session-held token needs sessions, CSRF protection for the token page, and a
+    session store on the server (the cookie must not carry the token)."""
     if auth0_settings.SESSION_TOKEN is not True:
         return []
     installed = getattr(settings, "MIDDLEWARE", [])
     missing = [m for m in SESSION_MIDDLEWARE if not _has_middleware(installed, m)]
-    if not missing:
-        return []
-    return [error("SESSION_TOKEN", f"needs {' and '.join(missing)} in MIDDLEWARE",
-                  f"MIDDLEWARE = [..., {', '.join(repr(m) for m in SESSION_MIDDLEWARE)}]", 19)]
+    if missing:
+        return [error("SESSION_TOKEN", f"needs {' and '.join(missing)} in MIDDLEWARE",
+                      f"MIDDLEWARE = [..., {', '.join(repr(m) for m in SESSION_MIDDLEWARE)}]",
+                      19)]
+    return check_session_engine()
+
+
+def check_session_engine():
+    engine = getattr(settings, "SESSION_ENGINE", "")
+    if engine == COOKIE_SESSION_ENGINE:
+        return [error("SESSION_TOKEN", "needs a server-side session engine: with "
+                      "signed_cookies the token itself travels in the cookie, readable, and "
+                      "'Forget token' cannot revoke it", SESSION_ENGINE_EXAMPLE, 40)]
+    if engine in CACHE_SESSION_ENGINES:
+        alias = getattr(settings, "SESSION_CACHE_ALIAS", "default")
+        backend = (getattr(settings, "CACHES", {}) or {}).get(alias, {}).get("BACKEND")
+        if backend in PER_PROCESS_CACHES + USELESS_CACHES:
+            return [Warning(
+                f"{name('SESSION_TOKEN')}: sessions are kept in the cache '{alias}', which "
+                "other processes do not see: a token held on one worker is unknown to others.",
+                hint="Fine for a single process. Otherwise: " + SESSION_ENGINE_EXAMPLE,
+                obj=SETTINGS_NAME, id="auth0_jwt.W040")]
+    return []
+
+
+def check_user_class():
+    """``USER_CLASS`` must import now, not at the first authenticated request."""
+    user_class = auth0_settings.USER_CLASS
+    try:
+        resolved = import_string(user_class) if isinstance(user_class, str) else user_class
+    except ImportError as exc:
+        return [error("USER_CLASS", f"cannot be imported ({exc})", "'auth0_jwt.TokenUser'", 41)]
+    if not callable(resolved):
+        return [error("USER_CLASS", "must be a class (or callable) taking the verified token",
+                      "'auth0_jwt.TokenUser'", 41)]
+    return []
 
 
 def check_token_cache():

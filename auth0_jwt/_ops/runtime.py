@@ -136,6 +136,17 @@ def get_nonces():
     return _get("nonces", build_nonces) or None
 
 
+def get_user_class():
+    """``AUTH0_JWT["USER_CLASS"]``, imported once: called with a ``VerifiedToken``, it returns
+    ``request.user`` (default ``auth0_jwt.TokenUser``)."""
+    return _get("user_class", build_user_class)
+
+
+def build_user_class(config):
+    user_class = config.USER_CLASS
+    return import_string(user_class) if isinstance(user_class, str) else user_class
+
+
 def build_verifier(config):
     """A ``TokenVerifier`` for the tenant, or for the local issuer; the checks are the same.
     With ``ISSUERS``, a ``MultiIssuerVerifier`` of one ``TokenVerifier`` per issuer.
