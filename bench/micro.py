@@ -121,19 +121,19 @@ def check(name, verify, good, bad):
     raise SystemExit(f"{name} accepted a token with a flipped signature byte: not timed")
 
 
-def loop_count(timed):
+def loop_count(timed, repeat_seconds=REPEAT_SECONDS):
     number, seconds = timeit.Timer(timed).autorange()
-    return max(1, math.ceil(number * REPEAT_SECONDS / seconds))
+    return max(1, math.ceil(number * repeat_seconds / seconds))
 
 
-def measure(rounds=ROUNDS, repeats=REPEATS, out=print):
+def measure(rounds=ROUNDS, repeats=REPEATS, repeat_seconds=REPEAT_SECONDS, out=print):
     """Return ``{name: {"us": median µs, "ratio": median ratio to the practical floor}}``."""
     s = Subjects()
     try:
         table, missing = variants(s)
         for name, (verify, _) in table.items():
             check(name, verify, s.token, s.bad_token)
-        counts = {name: loop_count(timed) for name, (_, timed) in table.items()}
+        counts = {name: loop_count(timed, repeat_seconds) for name, (_, timed) in table.items()}
         names = list(table)
         per_round = []
         for r in range(rounds):
