@@ -9,7 +9,9 @@ parts, each timed with ``bench/timing.py`` (interleaved, median of same-round fi
   (the full handler minus a handler built without it), URL resolving, DRF's dispatch,
   content negotiation, the view's body, rendering, and the rest of Django's handler;
 - ``hit`` / ``miss``: a protected request with a repeated token (a token-cache hit) and
-  with a new token (a miss), against the public one, and the steps they add;
+  with a new token (a miss), against the public one, and the steps they add; then cProfile
+  of a hit against a public request and of a miss against a hit, by function (cProfile
+  inflates every call: its figures are shares, not costs);
 - ``rsa``: the raw RSA verify in a tight loop, between in-process Django requests, after
   evicting the CPU caches, and while another process keeps the second core busy.
 
@@ -248,6 +250,51 @@ def check_responses(app, token, bad):
             raise SystemExit(f"{path}: {seen[0]}, expected {expected}: nothing timed")
 
 
+def profile(call, count):
+    """Per function: (calls, own µs) per call of ``call``, under cProfile in thread CPU time
+    (the moments another process holds the core are not counted)."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.thread_time)
+    profiler.enable()
+    for _ in range(count):
+        call()
+    profiler.disable()
+    return {where(key): (calls / count, own * 1e6 / count) for key, (_, calls, own, _, _)
+            in pstats.Stats(profiler).stats.items()}
+
+
+def where(key):
+    path, line, function = key
+    for marker in ("site-packages/", str(ROOT) + "/", "python3.11/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{path}:{function}" if path != "~" else function
+
+
+def profile_diff(before, after, count, top=10):
+    """What ``after`` spends beyond ``before``, by function: the ``top`` rows
+    ``(function, own µs more per request, calls more per request)`` and the total."""
+    first, second = profile(before, count), profile(after, count)
+    rows = [(name, second.get(name, (0, 0))[1] - first.get(name, (0, 0))[1],
+             second.get(name, (0, 0))[0] - first.get(name, (0, 0))[0])
+            for name in set(first) | set(second)]
+    rows.sort(key=lambda row: -row[1])
+    return {"top": rows[:top], "total": sum(row[1] for row in rows)}
+
+
+def profiles(app, key, count):
+    """cProfile of a hit against a public request, and of a miss against a hit."""
+    token = mint_token(key)
+    public, hit = caller(app, environ(PUBLIC)), caller(app, environ(PRIVATE, token))
+    misses = itertools.cycle([environ(PRIVATE, t) for t in mint_tokens(key, MISS_TOKENS)])
+    hit()
+    return {"hit": profile_diff(public, hit, count),
+            "miss": profile_diff(hit, lambda: caller(app, next(misses))(), count)}
+
+
 # -- why the RSA verify costs more inside a worker ----------------------------------------
 
 def rsa_contexts(app, key, samples):
@@ -312,7 +359,7 @@ def main(argv):
 
     quick = "--quick" in argv
     timing = dict(rounds=1, repeats=2, repeat_seconds=0.01) if quick else dict(
-        rounds=3, repeats=5, repeat_seconds=0.1)
+        rounds=3, repeats=5, repeat_seconds=0.05)
     key = new_key()
     jwks = start_jwks(key)
     try:
@@ -321,14 +368,17 @@ def main(argv):
         base = compare(base_variants(app), "full", **timing)
         print("  protected route: hit and miss ...", flush=True)
         hit_miss = compare(hit_miss_variants(app, key), "public request", **timing)
+        print("  cProfile: hit against public, miss against hit ...", flush=True)
+        profiled = profiles(app, key, count=50 if quick else 2000)
         print("  raw RSA verify in four contexts ...", flush=True)
-        rsa = rsa_contexts(app, key, samples=20 if quick else 400)
+        rsa = rsa_contexts(app, key, samples=20 if quick else 300)
     finally:
         jwks.stop()
     print("RESULT " + json.dumps({
         "base": base_breakdown(base, settings.MIDDLEWARE), "full_us": base["full"]["us"],
         "access_log_us": base["gunicorn access log line"]["us"],
-        "hit_miss": {name: row["us"] for name, row in hit_miss.items()}, "rsa": rsa}),
+        "hit_miss": {name: row["us"] for name, row in hit_miss.items()}, "rsa": rsa,
+        "profiles": profiled}),
         flush=True)
 
 

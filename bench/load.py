@@ -8,7 +8,7 @@ miss), ``401`` (one signature byte flipped), ``DPoP`` (a DPoP-bound token with a
 for each request with a real EC key), and ``probe`` (``bench/wsgi_timing.py`` runs one raw
 RSA verify in the worker, outside Django).
 
-Methods (the benchmark's notes: this machine's speed drifts by seconds):
+Methods (this kind of machine's speed drifts by seconds, so only same-run ratios count):
 
 - *mixed run*: one wrk run takes the scenarios request by request; ``wsgi_timing.py`` adds
   up the CPU each scenario spends inside Django, the workers' total CPU gives gunicorn's
@@ -218,6 +218,11 @@ def peer_table(per_round, ours, micro):
             "vs_public": median(capacity(run, "private (repeated)") for run in runs),
             "vs_public_unique": median(capacity(run, "private (unique)") for run in runs),
             "vs_ours": median(r[name]["private_rps"] / r[ours]["private_rps"] for r in per_round),
+            # The same comparison in CPU per protected request (Django + gunicorn + wrk) from
+            # the mixed runs of one round: what req/s would follow on a machine of our own.
+            "capacity_vs_ours": median(machine_us(r[ours]["mixed"], "private (repeated)")
+                                       / machine_us(r[name]["mixed"], "private (repeated)")
+                                       for r in per_round),
             "private_rps": median(r[name]["private_rps"] for r in per_round),
             "verify": micro.get(name),
         }
@@ -249,6 +254,14 @@ def alternating_table(per_round):
 
 def server_ratio(per_round, a, b, scenario):
     return median(r[(a, scenario)]["rps"] / r[(b, scenario)]["rps"] for r in per_round)
+
+
+def cpu_ratio(per_round, a, b, scenario):
+    """Server CPU per request of ``b`` over ``a``, same round: ``a``'s capacity per core
+    relative to ``b``'s (Express uses one core at most, gunicorn's workers both)."""
+    def cpu(run):
+        return run["server_cpu_s"] / run["requests"]
+    return median(cpu(r[(b, scenario)]) / cpu(r[(a, scenario)]) for r in per_round)
 
 
 def dpop_table(per_round):

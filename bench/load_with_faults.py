@@ -15,7 +15,7 @@ Every response is checked against the documented answer for its token class in t
 with Retry-After, an accepted bad token, a rejected good token once the refetch could have
 happened, a JWKS fetch rate above one per cooldown per worker (counted on the JWKS server),
 and token or key material in the server's log. Exits 1 on any violation, 0 otherwise.
-Figures are notes, not targets (a shared 2-core machine; see shared/BENCHMARKING.md).
+Figures are notes, not targets (a shared 2-core machine).
 """
 import argparse
 import collections

@@ -27,22 +27,26 @@ def peers(measured, micro, out=print):
     out(f"Medians of {len(measured['peers'])} rounds; ratios within one run (protected/public:"
         " mixed runs, CPU per request incl. gunicorn and wrk) or one round (req/s).")
     out(f"  {'peer':52} {'Django CPU µs':>14} {'protected/public':>17} {'':>9} "
-        f"{'protected':>10} {'verify':>9}")
+        f"{'protected':>10} {'protected':>11} {'verify':>9}")
     out(f"  {'':52} {'public/prot.':>14} {'same token':>17} {'new token':>9} "
-        f"{'req/s×ours':>10} {'×raw RSA':>9}")
+        f"{'req/s×ours':>10} {'CPU: ours/x':>11} {'×raw RSA':>9}")
     for name, row in rows.items():
         out(f"  {PEER_NAMES.get(name, name):52} {row['public_us']:6.0f}/{row['private_us']:<7.0f} "
             f"{row['vs_public']:17.2f} {row['vs_public_unique']:9.2f} {row['vs_ours']:10.2f} "
-            f"{fmt(row['verify']):>9}")
+            f"{row['capacity_vs_ours']:11.2f} {fmt(row['verify']):>9}")
+    out("  (protected/public and CPU ours/x: capacity from CPU per request, Django + gunicorn + "
+        "wrk, same run; req/s×ours: protected-only runs, same round; verify: in process, a new "
+        "token per call, DRF authenticate() / the raw RSA verify)")
     if micro.get("ours, repeated token"):
         out(f"  (in process, ours with a repeated token: {micro['ours, repeated token']['ratio']:.2f}"
             f"x the raw RSA verify of {micro['raw RSA verify']['us']:.1f} µs; peers cache no "
             "verified token, so a repeated and a new token cost them the same)")
     aa = rows.get(fleet.AA)
     if aa:
-        out(f"  noise floor: the two identical servers differ by {abs(1 - aa['vs_ours']):.0%} "
-            f"in req/s and {abs(aa['vs_public'] - rows[fleet.OURS]['vs_public']):.2f} in "
-            "protected/public; smaller differences are no difference")
+        out(f"  noise floor (A/A): the two identical servers differ by {abs(1 - aa['vs_ours']):.0%}"
+            f" in req/s, {abs(1 - aa['capacity_vs_ours']):.0%} in CPU per protected request and "
+            f"{abs(aa['vs_public'] - rows[fleet.OURS]['vs_public']):.2f} in protected/public: "
+            "smaller differences in that column are no difference")
 
 
 def express(measured, machine, out=print):
@@ -63,8 +67,9 @@ def express(measured, machine, out=print):
             f"{row['p99_ms']:7.2f} {row['vs_public']:9.2f} {row['cpu_us']:18.0f} "
             f"{row['gen_cpu']:7.0%}")
     for scenario in load.EXPRESS_SCENARIOS:
-        out(f"  ours / Express req/s, {scenario}: "
-            f"{load.server_ratio(per_round, fleet.OURS, 'express', scenario):.2f}x")
+        out(f"  ours / Express, {scenario}: req/s "
+            f"{load.server_ratio(per_round, fleet.OURS, 'express', scenario):.2f}x; server CPU "
+            f"per request, Express / ours {load.cpu_ratio(per_round, fleet.OURS, 'express', scenario):.2f}x")
 
 
 def dpop(measured, out=print):
@@ -145,6 +150,18 @@ def hit_miss(inproc, measured, out=print):
         delta = load.median(r["django_us"]["private (unique)"] - r["django_us"]["private (repeated)"]
                             for r in ours)
         out(f"  in a gunicorn worker under load, a miss adds {delta:.0f} µs of CPU inside Django")
+
+
+def profiles(inproc, out=print):
+    if not inproc or "profiles" not in inproc:
+        return
+    titles = {"hit": "a token-cache hit beyond a public request",
+              "miss": "a miss beyond a hit"}
+    for name, diff in inproc["profiles"].items():
+        out(f"\n== cProfile: what {titles[name]} spends, by function (own time per request; "
+            f"cProfile inflates calls: shares, not costs; total {diff['total']:.1f} µs) ==")
+        for function, us, calls in diff["top"]:
+            out(f"  {function[-70:]:70} {us:7.1f} µs {calls:+6.1f} calls")
 
 
 def rsa(inproc, measured, out=print):

@@ -117,6 +117,7 @@ def main(argv=None):
         report.dpop(measured, out)
     report.base_cost(inproc, measured, out)
     report.hit_miss(inproc, measured, out)
+    report.profiles(inproc, out)
     report.rsa(inproc, measured, out)
     report.footer(measured, out)
     out(f"\ndone in {time.monotonic() - started:.0f} s; load average now "

@@ -1,6 +1,9 @@
-"""Interleaved ``timeit`` comparisons, the micro method of the benchmark's notes.
+"""Interleaved ``timeit`` comparisons: the micro method of ``make bench``.
 
-Each variant gets a loop count that makes one repeat last ``repeat_seconds``; a round takes
+Time is the thread's CPU time (``time.thread_time``), not the wall clock: on a machine shared
+with other processes, the moments this process waits for a core are not counted (what the
+others do to the CPU caches still is). Each variant gets a loop count that makes one repeat
+last ``repeat_seconds``; a round takes
 the minimum of ``repeats`` repeats per variant, the repeats interleaved across variants (this
 machine's speed drifts within seconds, so each minimum comes from the same stretch of time);
 rounds rotate the order of the variants. Ratios to a reference variant are taken within each
@@ -8,11 +11,16 @@ round and the median over rounds is reported, with the median µs.
 """
 import math
 import statistics
+import time
 import timeit
 
 
+def timer(timed):
+    return timeit.Timer(timed, timer=time.thread_time)
+
+
 def loop_count(timed, repeat_seconds):
-    number, seconds = timeit.Timer(timed).autorange()
+    number, seconds = timer(timed).autorange()
     return max(1, math.ceil(number * repeat_seconds / max(seconds, 1e-9)))
 
 
@@ -27,7 +35,7 @@ def compare(variants, reference, rounds=3, repeats=5, repeat_seconds=0.25, out=N
         best = {name: math.inf for name in names}
         for _ in range(repeats):
             for name in order:
-                seconds = timeit.Timer(variants[name]).timeit(counts[name])
+                seconds = timer(variants[name]).timeit(counts[name])
                 best[name] = min(best[name], seconds / counts[name] * 1e6)
         per_round.append(best)
         if out:
