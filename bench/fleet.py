@@ -96,11 +96,12 @@ def measure(rounds=5, seconds=2, dpop_seconds=3, peers_python=None, express=True
             load.check_server(server, tokens, load.DPOP_MIX, servers.request)
         for server in express_servers[1:]:
             load.check_server(server, tokens, load.EXPRESS_SCENARIOS + ["401"], servers.request)
-        out("warm-up: every server, every scenario, 2 s each ...")
+        warmup = min(seconds, 2)
+        out(f"warm-up: every server, every scenario, {warmup} s each ...")
         for server in compared + dpop_servers + express_servers[1:]:
             mix = (load.DPOP_MIX if server in dpop_servers else
                    load.EXPRESS_SCENARIOS if server.kind == "express" else load.MIX)
-            load.run_plan(generator, server, tokens, mix, 2, workdir)
+            load.run_plan(generator, server, tokens, mix, warmup, workdir)
         warmup_fetches = jwks.hits
         out(f"peers: {rounds} rounds x {len(compared)} servers x (mixed run + protected-only "
             f"run) x {seconds} s")

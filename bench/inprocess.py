@@ -6,8 +6,8 @@ gunicorn loads it, requests as wrk sends them (``Host`` and ``Authorization`` on
 parts, each timed with ``bench/timing.py`` (interleaved, median of same-round figures):
 
 - ``base``: the public route's cost, split into Django's request object, each middleware
-  (the full handler minus a handler built without it), URL resolving, DRF's dispatch,
-  content negotiation, the view's body, rendering, and the rest of Django's handler;
+  (its own time in an instrumented chain), URL resolving, DRF's dispatch, content
+  negotiation, the view's body, rendering, and the rest of Django's handler;
 - ``hit`` / ``miss``: a protected request with a repeated token (a token-cache hit) and
   with a new token (a miss), against the public one, and the steps they add; then cProfile
   of a hit against a public request and of a miss against a hit, by function (cProfile
@@ -90,9 +90,6 @@ def drf_request(env, user=None, auth=None):
 # -- base cost of the public route -----------------------------------------------------------
 
 def base_variants(app):
-    from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.test.utils import override_settings
     from django.urls import get_resolver
     from rest_framework.renderers import JSONRenderer
 
@@ -101,11 +98,6 @@ def base_variants(app):
 
     env = environ(PUBLIC)
     variants = {"full": caller(app, env)}
-    for name in settings.MIDDLEWARE:
-        with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if m != name]):
-            variants[f"without {name}"] = caller(WSGIHandler(), env)
-    with override_settings(MIDDLEWARE=[]):
-        variants["without any middleware"] = caller(WSGIHandler(), env)
     resolver = get_resolver()
     callback = resolver.resolve(PUBLIC).func
     request = drf_request(env)
@@ -148,26 +140,64 @@ def access_log_line(env):
     return lambda: logger.access(response, request, env, elapsed)
 
 
-def base_breakdown(timed, middleware):
-    """Rows (name, µs) of the public route; the last, "rest of Django's handler", is what
-    the full request costs beyond the parts measured."""
+def middleware_layers(env, count):
+    """Median µs per request, over ``count`` public requests through a handler built like the
+    production one and instrumented: Django's handler around the middleware (signals, the
+    request object, the response's start, close), each middleware's own work (its layer
+    minus the layers inside it, with Django's exception wrapper), and the innermost handler
+    (URL resolving, the view, rendering). Per-request differences, then medians: other
+    processes' interruptions do not move a median much."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handler, clock, spent, names = WSGIHandler(), time.perf_counter_ns, {}, []
+
+    def timed(depth, inner):
+        def call(request):
+            started = clock()
+            try:
+                return inner(request)
+            finally:
+                spent[depth] = clock() - started
+        return call
+
+    layer = handler._middleware_chain
+    while hasattr(getattr(layer, "__wrapped__", None), "get_response"):
+        middleware = layer.__wrapped__
+        names.append(type(middleware).__name__)
+        layer = middleware.get_response
+        middleware.get_response = timed(len(names), layer)
+    handler._middleware_chain = timed(0, handler._middleware_chain)
+    call, samples = caller(handler, env), []
+    for _ in range(count):
+        started = clock()
+        call()
+        spent["full"] = clock() - started
+        samples.append(dict(spent))
+    rows = [("around the middleware", [s["full"] - s[0] for s in samples])]
+    rows += [(name, [s[depth] - s[depth + 1] for s in samples]) for depth, name in enumerate(names)]
+    rows.append(("inside the middleware", [s[len(names)] for s in samples]))
+    return [(name, statistics.median(values) / 1000) for name, values in rows]
+
+
+def base_breakdown(timed, layers):
+    """Rows (name, µs) of the public route, in process: the pieces timed alone, each
+    middleware from the instrumented chain, and what the handler costs beyond them."""
     us = {name: row["us"] for name, row in timed.items()}
-    all_middleware = us["full"] - us["without any middleware"]
-    rows = [("Django request object (WSGIRequest)", us["request object"]),
-            ("all middleware (full minus a handler without any)", all_middleware)]
-    for name in middleware:
-        rows.append((f"  {name.rsplit('.', 1)[-1]} (full minus full without it)",
-                     us["full"] - us[f"without {name}"]))
+    layer = dict(layers)
     view = us["view call"] - us["request object"]
+    rows = [("Django request object (WSGIRequest)", us["request object"])]
+    rows += [(f"middleware {name}", value) for name, value in layers[1:-1]]
     rows += [("URL resolving", us["URL resolving"]),
              ("DRF dispatch (APIView: Request, checks, finalize)",
               view - us["negotiation"] - us["view body"]),
              ("content negotiation", us["negotiation"]),
              ("the view's body (dict, timestamp, Response)", us["view body"]),
              ("rendering (JSON, headers)", us["view call + render"] - us["view call"])]
-    rows.append(("rest of Django's handler (signals, response, close)",
-                 us["full"] - sum(value for name, value in rows if not name.startswith(" "))))
-    return rows
+    measured = sum(value for _, value in rows)
+    total = layer["around the middleware"] + sum(v for _, v in layers[1:-1]) + layer[
+        "inside the middleware"]
+    rows.append(("rest of Django's handler (signals, response, close)", total - measured))
+    return rows, total
 
 
 # -- a protected request: token-cache hit and miss -----------------------------------------
@@ -355,8 +385,6 @@ def with_busy_core(verify, samples):
 
 
 def main(argv):
-    from django.conf import settings
-
     quick = "--quick" in argv
     timing = dict(rounds=1, repeats=2, repeat_seconds=0.01) if quick else dict(
         rounds=3, repeats=5, repeat_seconds=0.05)
@@ -366,6 +394,7 @@ def main(argv):
         app = configure(jwks.url)
         print("  public route, piece by piece ...", flush=True)
         base = compare(base_variants(app), "full", **timing)
+        layers = middleware_layers(environ(PUBLIC), count=50 if quick else 3000)
         print("  protected route: hit and miss ...", flush=True)
         hit_miss = compare(hit_miss_variants(app, key), "public request", **timing)
         print("  cProfile: hit against public, miss against hit ...", flush=True)
@@ -374,8 +403,10 @@ def main(argv):
         rsa = rsa_contexts(app, key, samples=20 if quick else 300)
     finally:
         jwks.stop()
+    breakdown, total = base_breakdown(base, layers)
     print("RESULT " + json.dumps({
-        "base": base_breakdown(base, settings.MIDDLEWARE), "full_us": base["full"]["us"],
+        "base": breakdown, "full_us": total, "timed_full_us": base["full"]["us"],
+        "layers": layers,
         "access_log_us": base["gunicorn access log line"]["us"],
         "hit_miss": {name: row["us"] for name, row in hit_miss.items()}, "rsa": rsa,
         "profiles": profiled}),

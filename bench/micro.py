@@ -23,6 +23,7 @@ from auth0_jwt._core.token_cache import CachingVerifier
 from auth0_jwt._core.verification import TokenVerifier
 
 from .common import AUDIENCE, ISSUER, flip_signature, mint_token, mint_tokens, new_key, start_jwks
+from . import timing
 from .timing import timer
 
 REPEAT_SECONDS = 0.25
@@ -122,8 +123,7 @@ def check(name, verify, good, bad):
 
 
 def loop_count(timed, repeat_seconds=REPEAT_SECONDS):
-    number, seconds = timer(timed).autorange()
-    return max(1, math.ceil(number * repeat_seconds / seconds))
+    return timing.loop_count(timed, repeat_seconds)
 
 
 def measure(rounds=ROUNDS, repeats=REPEATS, repeat_seconds=REPEAT_SECONDS, out=print):

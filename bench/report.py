@@ -94,9 +94,9 @@ def base_cost(inproc, measured, out=print):
     out(f"\n== Base cost of GET /api/public (in process through config.wsgi, production "
         f"settings; median µs) ==")
     for name, us in inproc["base"]:
-        out(f"  {name:58} {us:7.1f} µs {us / full:6.0%}"
-            + ("  (overlaps: not added up)" if name.startswith(" ") else ""))
-    out(f"  {'inside Django, in process (all of the above)':58} {full:7.1f} µs")
+        out(f"  {name:58} {us:7.1f} µs {us / full:6.0%}")
+    out(f"  {'inside Django, in process (all of the above)':58} {full:7.1f} µs "
+        f"(timed whole: {inproc['timed_full_us']:.1f} µs)")
     out(f"  {'outside Django: one gunicorn access log line':58} {inproc['access_log_us']:7.1f} µs"
         " (the production logger and format, to /dev/null)")
     if measured and measured.get("peers"):
@@ -104,7 +104,8 @@ def base_cost(inproc, measured, out=print):
         out(f"  {'in a gunicorn worker under load: inside Django':58} "
             f"{load.median(r['django_us']['public'] for r in ours):7.0f} µs")
         out(f"  {'   + gunicorn (HTTP parsing, connection, access log)':58} "
-            f"{load.median(r['gunicorn_us'] for r in ours):7.0f} µs")
+            f"{load.median(r['gunicorn_us'] for r in ours):7.0f} µs, of it kernel time at most "
+            f"{load.median(r['system_us'] for r in ours):.0f} µs")
         out(f"  {'   + wrk (the load generator, same cores)':58} "
             f"{load.median(r['wrk_us'] for r in ours):7.0f} µs")
     if measured and measured.get("express"):

@@ -80,15 +80,19 @@ class Server:
         return [self.process.pid]
 
     def cpu_seconds(self):
+        return sum(self.cpu_split())
+
+    def cpu_split(self):
+        """(user, system) CPU seconds of the serving processes, from ``/proc``."""
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
+        user = system = 0
         for pid in self.pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-        return total / ticks
+            user, system = user + int(fields[11]), system + int(fields[12])
+        return user / ticks, system / ticks
 
     def memory(self):
         """``[(pid, rss_kib, pss_kib)]`` of the processes serving requests."""
