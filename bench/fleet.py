@@ -3,6 +3,7 @@
 Servers (each a production gunicorn command with ``WORKERS`` sync workers, except Express):
 
 - ``ours`` and ``ours (A/A)``: the project, twice: the A/A pair shows the noise floor;
+- ``ours, access log off``: the same with ``bench/gunicorn_no_access_log.conf.py``;
 - ``authlib``, ``simplejwt``, ``pyjwt``: the peers, run by the peers' virtualenv;
 - ``express``: the Express quickstart, one node process;
 - ``ours, DPoP`` and ``ours, DPoP + Redis``: ``AUTH0_DPOP_MODE=allowed`` with the default
@@ -18,6 +19,7 @@ from .loadgen import load_generator
 from .servers import Express, Gunicorn, Redis
 
 OURS, AA = "ours", "ours (A/A)"
+NO_ACCESS_LOG = "ours, access log off"
 PEERS = ("authlib", "simplejwt", "pyjwt")
 DPOP, DPOP_REDIS = "ours, DPoP", "ours, DPoP + Redis"
 
@@ -44,6 +46,7 @@ class Fleet:
         ours = dict(AUTH0_JWKS_WARMUP="true")
         self._gunicorn(OURS, jwks_url, ours)
         self._gunicorn(AA, jwks_url, ours)
+        self._gunicorn(NO_ACCESS_LOG, jwks_url, ours, config="bench/gunicorn_no_access_log.conf.py")
         for peer in PEERS if peers_python else ():
             self._gunicorn(peer, jwks_url, {"DJANGO_SETTINGS_MODULE": "bench.peers.settings",
                                             "BENCH_PEER": peer}, python=peers_python)
@@ -57,10 +60,11 @@ class Fleet:
         for server in self.servers.values():
             server.wait_ready()
 
-    def _gunicorn(self, name, jwks_url, extra, python=None):
+    def _gunicorn(self, name, jwks_url, extra, python=None, **options):
         stats_dir = self.workdir / f"stats-{len(self.servers)}"
         stats_dir.mkdir()
-        server = Gunicorn(name, self.workdir, django_env(jwks_url, stats_dir, **extra), python)
+        server = Gunicorn(name, self.workdir, django_env(jwks_url, stats_dir, **extra), python,
+                          **options)
         server.stats_dir = stats_dir
         self.servers[name] = server.launch()
 
@@ -87,7 +91,7 @@ def measure(rounds=5, seconds=2, dpop_seconds=3, peers_python=None, express=True
         out("starting the servers ...")
         fleet = Fleet(workdir, out)
         fleet.start(jwks.url, peers_python, express)
-        compared = fleet.get(OURS, AA, *PEERS)
+        compared = fleet.get(OURS, AA, *PEERS, NO_ACCESS_LOG)
         dpop_servers = fleet.get(DPOP, DPOP_REDIS)
         express_servers = fleet.get(OURS, "express")
         for server in compared:

@@ -31,6 +31,8 @@ def peers(measured, micro, out=print):
     out(f"  {'':52} {'public/prot.':>14} {'same token':>17} {'new token':>9} "
         f"{'req/s×ours':>10} {'CPU: ours/x':>11} {'×raw RSA':>9}")
     for name, row in rows.items():
+        if name not in PEER_NAMES:
+            continue
         out(f"  {PEER_NAMES.get(name, name):52} {row['public_us']:6.0f}/{row['private_us']:<7.0f} "
             f"{row['vs_public']:17.2f} {row['vs_public_unique']:9.2f} {row['vs_ours']:10.2f} "
             f"{row['capacity_vs_ours']:11.2f} {fmt(row['verify']):>9}")
@@ -88,17 +90,18 @@ def dpop(measured, out=print):
 
 
 def base_cost(inproc, measured, out=print):
-    if not inproc:
+    if not inproc and not (measured and measured.get("peers")):
         return
-    full = inproc["full_us"]
-    out(f"\n== Base cost of GET /api/public (in process through config.wsgi, production "
-        f"settings; median µs) ==")
-    for name, us in inproc["base"]:
-        out(f"  {name:58} {us:7.1f} µs {us / full:6.0%}")
-    out(f"  {'inside Django, in process (all of the above)':58} {full:7.1f} µs "
-        f"(timed whole: {inproc['timed_full_us']:.1f} µs)")
-    out(f"  {'outside Django: one gunicorn access log line':58} {inproc['access_log_us']:7.1f} µs"
-        " (the production logger and format, to /dev/null)")
+    out("\n== Base cost of GET /api/public (median µs) ==")
+    if inproc:
+        full = inproc["full_us"]
+        out("  in process, through config.wsgi with the production settings:")
+        for name, us in inproc["base"]:
+            out(f"  {name:58} {us:7.1f} µs {us / full:6.0%}")
+        out(f"  {'inside Django, in process (all of the above)':58} {full:7.1f} µs "
+            f"(timed whole: {inproc['timed_full_us']:.1f} µs)")
+        out(f"  {'outside Django: one gunicorn access log line':58} "
+            f"{inproc['access_log_us']:7.1f} µs (the production logger and format, to /dev/null)")
     if measured and measured.get("peers"):
         ours = [r[fleet.OURS]["mixed"] for r in measured["peers"]]
         out(f"  {'in a gunicorn worker under load: inside Django':58} "
@@ -106,6 +109,12 @@ def base_cost(inproc, measured, out=print):
         out(f"  {'   + gunicorn (HTTP parsing, connection, access log)':58} "
             f"{load.median(r['gunicorn_us'] for r in ours):7.0f} µs, of it kernel time at most "
             f"{load.median(r['system_us'] for r in ours):.0f} µs")
+        quiet = [r[fleet.NO_ACCESS_LOG]["mixed"] for r in measured["peers"]
+                 if fleet.NO_ACCESS_LOG in r]
+        if quiet:
+            out(f"  {'   gunicorn with the access log off (same rounds)':58} "
+                f"{load.median(r['gunicorn_us'] for r in quiet):7.0f} µs; the log line in a "
+                f"worker: {load.median(a['gunicorn_us'] - b['gunicorn_us'] for a, b in zip(ours, quiet)):.0f} µs")
         out(f"  {'   + wrk (the load generator, same cores)':58} "
             f"{load.median(r['wrk_us'] for r in ours):7.0f} µs")
     if measured and measured.get("express"):
@@ -159,8 +168,9 @@ def profiles(inproc, out=print):
     titles = {"hit": "a token-cache hit beyond a public request",
               "miss": "a miss beyond a hit"}
     for name, diff in inproc["profiles"].items():
-        out(f"\n== cProfile: what {titles[name]} spends, by function (own time per request; "
-            f"cProfile inflates calls: shares, not costs; total {diff['total']:.1f} µs) ==")
+        out(f"\n== cProfile: what {titles[name]} spends, by function (own time per request, "
+            f"inflated by cProfile: shares, not costs; {diff['calls']:+.0f} calls per request "
+            "in all, an exact count) ==")
         for function, us, calls in diff["top"]:
             out(f"  {function[-70:]:70} {us:7.1f} µs {calls:+6.1f} calls")
 

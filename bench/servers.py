@@ -113,13 +113,13 @@ class Server:
 class Gunicorn(Server):
     kind = "django"
 
-    def __init__(self, name, workdir, env=None, python=None):
+    def __init__(self, name, workdir, env=None, python=None, config="config/gunicorn.conf.py"):
         super().__init__(name, workdir, env)
         self.python = str(python or sys.executable)
+        self.config = config
 
     def command(self):
-        return [self.python, "-m", "gunicorn", "-c", "config/gunicorn.conf.py",
-                "bench.wsgi_timing:application"]
+        return [self.python, "-m", "gunicorn", "-c", self.config, "bench.wsgi_timing:application"]
 
     def environment(self):
         return {"WEB_CONCURRENCY": str(WORKERS), "GUNICORN_BIND": f"127.0.0.1:{self.port}",
