@@ -37,12 +37,13 @@ class Fleet:
     def __init__(self, workdir, out):
         self.workdir, self.out, self.servers, self.redis = Path(workdir), out, {}, None
 
-    def start(self, jwks_url, peers_python, express):
+    def start(self, jwks_url, peers_python, express, dpop_stores=("default", "redis")):
         """Launch every server, then wait for each (they boot in parallel)."""
         out, workdir = self.out, self.workdir
-        self.redis = Redis(workdir) if Redis.available() else None
-        if self.redis is None:
-            out("redis-server not found: the DPoP + Redis variant is skipped")
+        if "redis" in dpop_stores:
+            self.redis = Redis(workdir) if Redis.available() else None
+            if self.redis is None:
+                out("redis-server not found: the DPoP + Redis variant is skipped")
         ours = dict(AUTH0_JWKS_WARMUP="true")
         self._gunicorn(OURS, jwks_url, ours)
         self._gunicorn(AA, jwks_url, ours)
@@ -51,7 +52,8 @@ class Fleet:
             self._gunicorn(peer, jwks_url, {"DJANGO_SETTINGS_MODULE": "bench.peers.settings",
                                             "BENCH_PEER": peer}, python=peers_python)
         dpop = dict(ours, AUTH0_DPOP_MODE="allowed")
-        self._gunicorn(DPOP, jwks_url, dpop)
+        if "default" in dpop_stores:
+            self._gunicorn(DPOP, jwks_url, dpop)
         if self.redis:
             self._gunicorn(DPOP_REDIS, jwks_url, dict(dpop, CACHE_URL=self.redis.url))
         if express and servers.install_express(out):
@@ -78,7 +80,14 @@ class Fleet:
             self.redis.stop()
 
 
-def measure(rounds=5, seconds=2, dpop_seconds=3, peers_python=None, express=True, out=print):
+def express_runs(ours, twin, express):
+    """Ours and Express on every Express scenario; the A/A twin on two, for the noise floor."""
+    return ([(ours, s) for s in load.EXPRESS_SCENARIOS] + [(express, s) for s in
+            load.EXPRESS_SCENARIOS] + [(twin, "public"), (twin, "private (repeated)")])
+
+
+def measure(rounds=5, seconds=2, dpop_seconds=3, peers_python=None, express=True,
+            dpop_stores=("default", "redis"), out=print):
     """Start everything, check and warm up, run the three sections; return the raw results."""
     workdir = tempfile.mkdtemp(prefix="auth0-bench-")
     generator = load_generator(out)
@@ -90,19 +99,20 @@ def measure(rounds=5, seconds=2, dpop_seconds=3, peers_python=None, express=True
         tokens = load.Tokens(key, workdir, load.UNIQUE_TOKENS)
         out("starting the servers ...")
         fleet = Fleet(workdir, out)
-        fleet.start(jwks.url, peers_python, express)
+        fleet.start(jwks.url, peers_python, express, dpop_stores)
         compared = fleet.get(OURS, AA, *PEERS, NO_ACCESS_LOG)
         dpop_servers = fleet.get(DPOP, DPOP_REDIS)
-        express_servers = fleet.get(OURS, "express")
+        express_servers = fleet.get(OURS, AA, "express")
         for server in compared:
             load.check_server(server, tokens, load.MIX, servers.request)
         for server in dpop_servers:
             load.check_server(server, tokens, load.DPOP_MIX, servers.request)
-        for server in express_servers[1:]:
+        express_server = fleet.get("express")
+        for server in express_server:
             load.check_server(server, tokens, load.EXPRESS_SCENARIOS + ["401"], servers.request)
         warmup = min(seconds, 2)
         out(f"warm-up: every server, every scenario, {warmup} s each ...")
-        for server in compared + dpop_servers + express_servers[1:]:
+        for server in compared + dpop_servers + express_server:
             mix = (load.DPOP_MIX if server in dpop_servers else
                    load.EXPRESS_SCENARIOS if server.kind == "express" else load.MIX)
             load.run_plan(generator, server, tokens, mix, warmup, workdir)
@@ -111,11 +121,11 @@ def measure(rounds=5, seconds=2, dpop_seconds=3, peers_python=None, express=True
             f"run) x {seconds} s")
         peers = load.peer_rounds(generator, compared, tokens, rounds, seconds, workdir, out)
         express_rounds = None
-        if len(express_servers) == 2:
-            out(f"ours vs Express: {rounds} rounds x 2 servers x "
-                f"{len(load.EXPRESS_SCENARIOS)} scenarios x {seconds} s")
-            express_rounds = load.alternating_rounds(generator, express_servers, tokens,
-                                                     load.EXPRESS_SCENARIOS, rounds, seconds,
+        if express_server:
+            runs = express_runs(*express_servers)
+            out(f"ours vs Express: {rounds} rounds x {len(runs)} runs (and two of the A/A twin)"
+                f" x {seconds} s")
+            express_rounds = load.alternating_rounds(generator, runs, tokens, rounds, seconds,
                                                      workdir, out)
         out(f"DPoP: {rounds} rounds x {len(dpop_servers)} servers x {dpop_seconds} s")
         dpop = load.dpop_rounds(generator, dpop_servers, tokens, rounds, dpop_seconds, workdir,

@@ -27,7 +27,8 @@ import sys
 import time
 
 from bench.servers import ROOT
-from bench.common import AUDIENCE, ISSUER, flip_signature, mint_token, mint_tokens, new_key, start_jwks
+from bench.common import (AUDIENCE, ISSUER, flip_signature, mint_token, mint_tokens, new_key,
+                          start_jwks)
 from bench.timing import compare
 
 MISS_TOKENS = 256  # cycled through a 64-entry token cache: every call is a miss

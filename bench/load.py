@@ -178,9 +178,9 @@ def peer_rounds(generator, servers, tokens, rounds, seconds, workdir, out):
     return per_round
 
 
-def alternating_rounds(generator, servers, tokens, scenarios, rounds, seconds, workdir, out):
-    """Every (server, scenario) alone for ``seconds``, in an order rotating by round."""
-    runs = [(server, scenario) for server in servers for scenario in scenarios]
+def alternating_rounds(generator, runs, tokens, rounds, seconds, workdir, out):
+    """Every ``(server, scenario)`` of ``runs`` alone for ``seconds``, in an order rotating
+    by round."""
     per_round = []
     for r in range(rounds):
         results = {(server.name, scenario):

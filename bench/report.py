@@ -40,9 +40,11 @@ def peers(measured, micro, out=print):
         "wrk, same run; req/s×ours: protected-only runs, same round; verify: in process, a new "
         "token per call, DRF authenticate() / the raw RSA verify)")
     if micro.get("ours, repeated token"):
-        out(f"  (in process, ours with a repeated token: {micro['ours, repeated token']['ratio']:.2f}"
-            f"x the raw RSA verify of {micro['raw RSA verify']['us']:.1f} µs; peers cache no "
-            "verified token, so a repeated and a new token cost them the same)")
+        repeated = micro["ours, repeated token"]["ratio"]
+        raw = micro["raw RSA verify"]["us"]
+        out(f"  (in process, ours with a repeated token: {repeated:.2f}x the raw RSA verify of "
+            f"{raw:.1f} µs; peers cache no verified token, so a repeated and a new token cost "
+            "them the same)")
     aa = rows.get(fleet.AA)
     if aa:
         out(f"  noise floor (A/A): the two identical servers differ by {abs(1 - aa['vs_ours']):.0%}"
@@ -68,10 +70,15 @@ def express(measured, machine, out=print):
         out(f"  {server:8} {scenario:20} {row['rps']:7.0f} {row['p50_ms']:7.2f} "
             f"{row['p99_ms']:7.2f} {row['vs_public']:9.2f} {row['cpu_us']:18.0f} "
             f"{row['gen_cpu']:7.0%}")
+    for scenario in ("public", "private (repeated)"):
+        if (fleet.AA, scenario) in per_round[0]:
+            out(f"  noise floor, A/A twin / ours req/s, {scenario}: "
+                f"{load.server_ratio(per_round, fleet.AA, fleet.OURS, scenario):.2f}x")
     for scenario in load.EXPRESS_SCENARIOS:
-        out(f"  ours / Express, {scenario}: req/s "
-            f"{load.server_ratio(per_round, fleet.OURS, 'express', scenario):.2f}x; server CPU "
-            f"per request, Express / ours {load.cpu_ratio(per_round, fleet.OURS, 'express', scenario):.2f}x")
+        rps = load.server_ratio(per_round, fleet.OURS, "express", scenario)
+        cpu = load.cpu_ratio(per_round, fleet.OURS, "express", scenario)
+        out(f"  ours / Express, {scenario}: req/s {rps:.2f}x; server CPU per request, "
+            f"Express / ours {cpu:.2f}x")
 
 
 def dpop(measured, out=print):
@@ -112,9 +119,12 @@ def base_cost(inproc, measured, out=print):
         quiet = [r[fleet.NO_ACCESS_LOG]["mixed"] for r in measured["peers"]
                  if fleet.NO_ACCESS_LOG in r]
         if quiet:
+            table = load.peer_table(measured["peers"], fleet.OURS, {})[fleet.NO_ACCESS_LOG]
+            line = load.median(a["gunicorn_us"] - b["gunicorn_us"] for a, b in zip(ours, quiet))
             out(f"  {'   gunicorn with the access log off (same rounds)':58} "
                 f"{load.median(r['gunicorn_us'] for r in quiet):7.0f} µs; the log line in a "
-                f"worker: {load.median(a['gunicorn_us'] - b['gunicorn_us'] for a, b in zip(ours, quiet)):.0f} µs")
+                f"worker: {line:.0f} µs; protected capacity x ours "
+                f"{table['capacity_vs_ours']:.2f} (CPU), req/s x ours {table['vs_ours']:.2f}")
         out(f"  {'   + wrk (the load generator, same cores)':58} "
             f"{load.median(r['wrk_us'] for r in ours):7.0f} µs")
     if measured and measured.get("express"):
@@ -128,8 +138,10 @@ def hit_miss(inproc, measured, out=print):
     if not inproc:
         return
     us = inproc["hit_miss"]
-    public, hit, miss = us["public request"], us["private request, hit"], us["private request, miss"]
-    out("\n== A protected request: what a token-cache hit and a miss add (in process, median µs) ==")
+    public, hit = us["public request"], us["private request, hit"]
+    miss = us["private request, miss"]
+    out("\n== A protected request: what a token-cache hit and a miss add "
+        "(in process, median µs) ==")
     out(f"  public request {public:.1f}; private, hit {hit:.1f} (+{hit - public:.1f}); private, "
         f"miss {miss:.1f} (+{miss - hit:.1f} over the hit)")
     parts = [("authenticate(), all of it (hit)", us["authenticate() (hit)"]),
@@ -153,12 +165,13 @@ def hit_miss(inproc, measured, out=print):
         f"{hit - public - explained:7.2f} µs")
     out(f"  miss: verify() {us['verify(), miss']:.1f} µs (TokenVerifier alone "
         f"{us['TokenVerifier.verify (no cache)']:.1f}, of it the raw RSA verify "
-        f"{us['raw RSA verify']:.1f}; cache put with eviction {us['cache put (with eviction)']:.2f})"
+        f"{us['raw RSA verify']:.1f}; cache put with eviction "
+        f"{us['cache put (with eviction)']:.2f})"
         f"; in a request the miss adds {miss - hit:.1f}")
     if measured and measured.get("peers"):
         ours = [r[fleet.OURS]["mixed"] for r in measured["peers"]]
-        delta = load.median(r["django_us"]["private (unique)"] - r["django_us"]["private (repeated)"]
-                            for r in ours)
+        delta = load.median(r["django_us"]["private (unique)"]
+                            - r["django_us"]["private (repeated)"] for r in ours)
         out(f"  in a gunicorn worker under load, a miss adds {delta:.0f} µs of CPU inside Django")
 
 

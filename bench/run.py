@@ -7,9 +7,10 @@
 2. over HTTP (``fleet.py``): ours, an identical second server (A/A), the peers, the Express
    quickstart and the DPoP path, under wrk, interleaved.
 
-Options: ``--quick`` (fewer, shorter rounds: about 2 minutes), ``--smoke`` (every part once,
+Options: ``--quick`` (fewer, shorter rounds: about 3 minutes), ``--smoke`` (every part once,
 for seconds, to show that the benchmark works: its figures mean nothing), ``--no-peers``,
-``--no-express``, ``--no-micro``, ``--no-load``, ``--rounds N``, ``--seconds S``.
+``--no-express``, ``--no-micro``, ``--no-load``, ``--dpop-store default|redis|both``,
+``--rounds N``, ``--seconds S``.
 """
 import argparse
 import datetime
@@ -69,6 +70,9 @@ def parse(argv):
     parser.add_argument("--no-express", action="store_true", help="skip Express")
     parser.add_argument("--no-micro", action="store_true", help="skip the in-process parts")
     parser.add_argument("--no-load", action="store_true", help="skip the HTTP parts")
+    parser.add_argument("--dpop-store", choices=("default", "redis", "both"), default="both",
+                        help="DPoP replay store(s) to measure (redis: a redis-server started "
+                        "by the benchmark)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds over HTTP")
     parser.add_argument("--seconds", type=int, default=2, help="per HTTP run (whole s)")
     args = parser.parse_args(argv)
@@ -111,7 +115,9 @@ def main(argv=None):
         out("\n(over HTTP on 127.0.0.1 ...)")
         measured = fleet.measure(rounds=args.rounds, seconds=args.seconds,
                                  dpop_seconds=args.dpop_seconds, peers_python=peers_python,
-                                 express=not args.no_express, out=out)
+                                 express=not args.no_express, out=out,
+                                 dpop_stores=("default", "redis") if args.dpop_store == "both"
+                                 else (args.dpop_store,))
         report.peers(measured, peers_micro, out)
         report.express(measured, machine(), out)
         report.dpop(measured, out)

@@ -13,7 +13,8 @@ import json
 import os
 import sys
 
-from bench.common import AUDIENCE, ISSUER, flip_signature, mint_token, mint_tokens, new_key, start_jwks
+from bench.common import (AUDIENCE, ISSUER, flip_signature, mint_token, mint_tokens, new_key,
+                          start_jwks)
 
 MISS_TOKENS = 256  # cycled through a 64-entry token cache: every call of ours is a miss
 RAW = "raw RSA verify"
