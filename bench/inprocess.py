@@ -5,9 +5,9 @@ production settings (``DEBUG`` off, the JWKS from a loopback server), ``config.w
 gunicorn loads it, requests as wrk sends them (``Host`` and ``Authorization`` only). Three
 parts, each timed with ``bench/timing.py`` (interleaved, median of same-round figures):
 
-- ``base``: the public route's cost, split into Django's request object, each middleware
-  (its own time in an instrumented chain), URL resolving, DRF's dispatch, content
-  negotiation, the view's body, rendering, and the rest of Django's handler;
+- ``base``: the public route's cost from an instrumented copy of the production handler:
+  Django's handler around the middleware, each middleware's own time, URL resolving, DRF's
+  dispatch, content negotiation, the view's body, rendering (all from the same requests);
 - ``hit`` / ``miss``: a protected request with a repeated token (a token-cache hit) and
   with a new token (a miss), against the public one, and the steps they add; then cProfile
   of a hit against a public request and of a miss against a hit, by function (cProfile
@@ -17,6 +17,7 @@ parts, each timed with ``bench/timing.py`` (interleaved, median of same-round fi
 
 The last line printed is ``RESULT <json>``.
 """
+import functools
 import io
 import itertools
 import json
@@ -91,28 +92,11 @@ def drf_request(env, user=None, auth=None):
 # -- base cost of the public route -----------------------------------------------------------
 
 def base_variants(app):
-    from django.urls import get_resolver
-    from rest_framework.renderers import JSONRenderer
-
-    from api.views import PublicView
-    from config.fastpath import FastContentNegotiation
-
+    """Timed whole, beside the instrumented run: the request, its request object, and one
+    line of gunicorn's access log (outside Django)."""
     env = environ(PUBLIC)
-    variants = {"full": caller(app, env)}
-    resolver = get_resolver()
-    callback = resolver.resolve(PUBLIC).func
-    request = drf_request(env)
-    negotiation, renderers, view = FastContentNegotiation(), [JSONRenderer()], PublicView()
-    variants.update({
-        "request object": lambda: new_request(env),
-        "URL resolving": lambda: resolver.resolve(PUBLIC),
-        "view call": lambda: callback(new_request(env)),
-        "view call + render": lambda: callback(new_request(env)).render(),
-        "negotiation": lambda: negotiation.select_renderer(request, renderers),
-        "view body": lambda: view.get(request),
-        "gunicorn access log line": access_log_line(env),
-    })
-    return variants
+    return {"full": caller(app, env), "request object": lambda: new_request(env),
+            "gunicorn access log line": access_log_line(env)}
 
 
 def access_log_line(env):
@@ -141,64 +125,110 @@ def access_log_line(env):
     return lambda: logger.access(response, request, env, elapsed)
 
 
-def middleware_layers(env, count):
-    """Median µs per request, over ``count`` public requests through a handler built like the
-    production one and instrumented: Django's handler around the middleware (signals, the
-    request object, the response's start, close), each middleware's own work (its layer
-    minus the layers inside it, with Django's exception wrapper), and the innermost handler
-    (URL resolving, the view, rendering). Per-request differences, then medians: other
-    processes' interruptions do not move a median much."""
+class Stopwatch:
+    """Named spans of one request, in ns; ``wrap`` times a callable under a name."""
+
+    def __init__(self):
+        self.spans, self.clock = {}, time.perf_counter_ns
+
+    def wrap(self, name, inner):
+        @functools.wraps(inner)  # keeps attributes Django reads (the view's csrf_exempt)
+        def timed(*args, **kwargs):
+            started = self.clock()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.spans[name] = self.clock() - started
+        return timed
+
+
+def instrumented_handler(watch):
+    """A handler built like the production one, timing each middleware layer ("layer i":
+    everything from the i-th middleware inwards), URL resolving, the view, DRF's content
+    negotiation, the view's body and rendering. Returns the handler and the middleware
+    names, outermost first."""
     from django.core.handlers.wsgi import WSGIHandler
 
-    handler, clock, spent, names = WSGIHandler(), time.perf_counter_ns, {}, []
-
-    def timed(depth, inner):
-        def call(request):
-            started = clock()
-            try:
-                return inner(request)
-            finally:
-                spent[depth] = clock() - started
-        return call
-
+    handler, names = WSGIHandler(), []
     layer = handler._middleware_chain
     while hasattr(getattr(layer, "__wrapped__", None), "get_response"):
         middleware = layer.__wrapped__
         names.append(type(middleware).__name__)
         layer = middleware.get_response
-        middleware.get_response = timed(len(names), layer)
-    handler._middleware_chain = timed(0, handler._middleware_chain)
-    call, samples = caller(handler, env), []
-    for _ in range(count):
-        started = clock()
-        call()
-        spent["full"] = clock() - started
-        samples.append(dict(spent))
-    rows = [("around the middleware", [s["full"] - s[0] for s in samples])]
-    rows += [(name, [s[depth] - s[depth + 1] for s in samples]) for depth, name in enumerate(names)]
-    rows.append(("inside the middleware", [s[len(names)] for s in samples]))
-    return [(name, statistics.median(values) / 1000) for name, values in rows]
+        middleware.get_response = watch.wrap(f"layer {len(names)}", layer)
+    handler._middleware_chain = watch.wrap("layer 0", handler._middleware_chain)
+    resolve = handler.resolve_request
+
+    def resolve_request(request):
+        view, args, kwargs = watch.wrap("URL resolving", resolve)(request)
+        return watch.wrap("view", rendered_by(watch, view)), args, kwargs
+
+    handler.resolve_request = resolve_request
+    return handler, names
 
 
-def base_breakdown(timed, layers):
-    """Rows (name, µs) of the public route, in process: the pieces timed alone, each
-    middleware from the instrumented chain, and what the handler costs beyond them."""
-    us = {name: row["us"] for name, row in timed.items()}
-    layer = dict(layers)
-    view = us["view call"] - us["request object"]
-    rows = [("Django request object (WSGIRequest)", us["request object"])]
-    rows += [(f"middleware {name}", value) for name, value in layers[1:-1]]
-    rows += [("URL resolving", us["URL resolving"]),
-             ("DRF dispatch (APIView: Request, checks, finalize)",
-              view - us["negotiation"] - us["view body"]),
-             ("content negotiation", us["negotiation"]),
-             ("the view's body (dict, timestamp, Response)", us["view body"]),
-             ("rendering (JSON, headers)", us["view call + render"] - us["view call"])]
-    measured = sum(value for _, value in rows)
-    total = layer["around the middleware"] + sum(v for _, v in layers[1:-1]) + layer[
-        "inside the middleware"]
-    rows.append(("rest of Django's handler (signals, response, close)", total - measured))
-    return rows, total
+def rendered_by(watch, view):
+    @functools.wraps(view)
+    def call(*args, **kwargs):
+        response = view(*args, **kwargs)
+        response.render = watch.wrap("rendering", response.render)
+        return response
+    return call
+
+
+def instrumented_run(env, count):
+    """Median µs per request of each part of the public route, all from the same
+    ``count`` requests (per-request differences, then medians: a drifting machine speed or
+    another process's interruption moves a median little). The timing itself adds about
+    0.3 µs per part, counted in the part around it."""
+    from rest_framework.views import APIView
+
+    from api.views import PublicView
+
+    watch = Stopwatch()
+    handler, names = instrumented_handler(watch)
+    patched = {(APIView, "perform_content_negotiation"): "negotiation",
+               (PublicView, "get"): "view body"}
+    originals = {key: getattr(*key) for key in patched}
+    for (cls, attribute), name in patched.items():
+        setattr(cls, attribute, watch.wrap(name, originals[(cls, attribute)]))
+    try:
+        call, samples = caller(handler, env), []
+        for _ in range(count):
+            started = watch.clock()
+            call()
+            samples.append(dict(watch.spans, full=watch.clock() - started))
+    finally:
+        for key, original in originals.items():
+            setattr(*key, original)
+    return breakdown(samples, names)
+
+
+def own_time(depth):
+    """A middleware's own time: its layer minus the layers inside it."""
+    return lambda spans: spans[f"layer {depth}"] - spans[f"layer {depth + 1}"]
+
+
+def breakdown(samples, names):
+    """Rows (name, median µs) from per-request spans; the rows add up to about the total."""
+    inner = f"layer {len(names)}"
+    parts = {"Django's handler around the middleware (signals, request object, start, close)":
+             lambda s: s["full"] - s["layer 0"]}
+    for depth, name in enumerate(names):
+        parts[f"middleware {name}"] = own_time(depth)
+    parts.update({
+        "URL resolving": lambda s: s["URL resolving"],
+        "DRF dispatch (APIView: Request, checks, finalize)":
+            lambda s: s["view"] - s["negotiation"] - s["view body"],
+        "content negotiation": lambda s: s["negotiation"],
+        "the view's body (dict, timestamp, Response)": lambda s: s["view body"],
+        "rendering (JSON, headers)": lambda s: s["rendering"],
+        "rest inside the middleware (view middleware, checks)":
+            lambda s: s[inner] - s["URL resolving"] - s["view"] - s["rendering"],
+    })
+    rows = [(name, statistics.median(part(s) for s in samples) / 1000)
+            for name, part in parts.items()]
+    return rows, statistics.median(s["full"] for s in samples) / 1000
 
 
 # -- a protected request: token-cache hit and miss -----------------------------------------
@@ -396,7 +426,7 @@ def main(argv):
         app = configure(jwks.url)
         print("  public route, piece by piece ...", flush=True)
         base = compare(base_variants(app), "full", **timing)
-        layers = middleware_layers(environ(PUBLIC), count=50 if quick else 3000)
+        rows, total = instrumented_run(environ(PUBLIC), count=50 if quick else 3000)
         print("  protected route: hit and miss ...", flush=True)
         hit_miss = compare(hit_miss_variants(app, key), "public request", **timing)
         print("  cProfile: hit against public, miss against hit ...", flush=True)
@@ -405,10 +435,9 @@ def main(argv):
         rsa = rsa_contexts(app, key, samples=20 if quick else 300)
     finally:
         jwks.stop()
-    breakdown, total = base_breakdown(base, layers)
     print("RESULT " + json.dumps({
-        "base": breakdown, "full_us": total, "timed_full_us": base["full"]["us"],
-        "layers": layers,
+        "base": rows, "full_us": total, "timed_full_us": base["full"]["us"],
+        "request_object_us": base["request object"]["us"],
         "access_log_us": base["gunicorn access log line"]["us"],
         "hit_miss": {name: row["us"] for name, row in hit_miss.items()}, "rsa": rsa,
         "profiles": profiled}),

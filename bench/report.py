@@ -102,13 +102,14 @@ def base_cost(inproc, measured, out=print):
     out("\n== Base cost of GET /api/public (median µs) ==")
     if inproc:
         full = inproc["full_us"]
-        out("  in process, through config.wsgi with the production settings:")
+        out("  in process, an instrumented copy of the production handler (config.settings):")
         for name, us in inproc["base"]:
-            out(f"  {name:58} {us:7.1f} µs {us / full:6.0%}")
-        out(f"  {'inside Django, in process (all of the above)':58} {full:7.1f} µs "
-            f"(timed whole: {inproc['timed_full_us']:.1f} µs)")
-        out(f"  {'outside Django: one gunicorn access log line':58} "
-            f"{inproc['access_log_us']:7.1f} µs (the production logger and format, to /dev/null)")
+            out(f"  {name[:78]:78} {us:6.1f} µs {us / full:4.0%}")
+        out(f"  {'inside Django, in process (the whole request)':78} {full:6.1f} µs "
+            f"(timed whole, uninstrumented: {inproc['timed_full_us']:.1f} µs; of it the "
+            f"request object {inproc['request_object_us']:.1f} µs)")
+        out(f"  {'outside Django: one gunicorn access log line':78} "
+            f"{inproc['access_log_us']:6.1f} µs (the production logger and format, to /dev/null)")
     if measured and measured.get("peers"):
         ours = [r[fleet.OURS]["mixed"] for r in measured["peers"]]
         out(f"  {'in a gunicorn worker under load: inside Django':58} "
