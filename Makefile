@@ -52,7 +52,8 @@ check-deploy: install
 clean:
 	rm -rf $(VENV) staticfiles
 
-# Benchmark: verification against the floor in process, then gunicorn (and Express) under wrk
-# on 127.0.0.1; about 3 minutes. BENCH_ARGS="--quick" or "--no-express" to shorten it.
+# Benchmark (docs/performance.md): in process, then ours, its peers, Express and DPoP under wrk
+# on 127.0.0.1; about 6 minutes. BENCH_ARGS="--quick" (about 3), "--smoke" (every part once,
+# no figures), "--no-peers", "--no-express" to shorten it.
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)

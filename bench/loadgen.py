@@ -27,6 +27,8 @@ class Step(NamedTuple):
     path: str
     tokens_file: object = None
     offset: int = 0
+    scheme: str = "Bearer"
+    proofs_file: object = None  # one DPoP proof per line, each sent once in a DPoP header
 
 
 def ensure_wrk(out=print):
@@ -53,8 +55,8 @@ class Wrk:
 
     def run(self, port, plan, seconds, connections, workdir):
         plan_file = Path(workdir) / "plan.tsv"
-        plan_file.write_text("".join(f"{s.tag}\t{s.path}\t{s.tokens_file or '-'}\t{s.offset}\n"
-                                     for s in plan))
+        plan_file.write_text("".join(f"{s.tag}\t{s.path}\t{s.tokens_file or '-'}\t{s.offset}\t"
+                                     f"{s.scheme}\t{s.proofs_file or '-'}\n" for s in plan))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         command = [self.binary, "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout",
                    "5s", "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}", "--", str(plan_file)]
@@ -72,8 +74,10 @@ class PythonLoad:
     name = "python (wrk not found)"
 
     def run(self, port, plan, seconds, connections, workdir=None):
-        steps = [{"tag": s.tag, "path": s.path, "next": s.offset,
-                  "tokens": Path(s.tokens_file).read_text().split() if s.tokens_file else []}
+        steps = [{"tag": s.tag, "path": s.path, "next": s.offset, "scheme": s.scheme,
+                  "tokens": Path(s.tokens_file).read_text().split() if s.tokens_file else [],
+                  "proofs": Path(s.proofs_file).read_text().split() if s.proofs_file else [],
+                  "proof": 0}
                  for s in plan]
         started_cpu = time.process_time()
         summary = asyncio.run(self._run(port, steps, seconds, connections))
@@ -101,8 +105,12 @@ class PythonLoad:
         if step["tag"]:
             request += f"X-Bench-Scenario: {step['tag']}\r\n"
         if step["tokens"]:
-            request += f"Authorization: Bearer {step['tokens'][step['next'] % len(step['tokens'])]}\r\n"
+            token = step["tokens"][step["next"] % len(step["tokens"])]
+            request += f"Authorization: {step['scheme']} {token}\r\n"
             step["next"] += 1
+        if step["proofs"]:
+            request += f"DPoP: {step['proofs'][step['proof'] % len(step['proofs'])]}\r\n"
+            step["proof"] += 1
         return (request + "\r\n").encode()
 
     async def _connection(self, port, steps, state, deadline):

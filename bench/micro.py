@@ -1,9 +1,9 @@
-"""In-process verification cost against the floors, as docs/performance.md describes.
+"""In-process verification cost against the floors (the micro method of ``timing.py``).
 
 Variants, each checked first (accepts a valid token, rejects one with a flipped signature
-byte), then timed with ``timeit``: a loop count that makes one repeat >= 0.25 s, the minimum
-of 5 repeats (interleaved across variants), and the median over 3 rounds that rotate the
-order. Ratios are taken within a
+byte), then timed with ``timeit`` in thread CPU time (``timing.timer``): a loop count that
+makes one repeat >= 0.25 s, the minimum of 5 repeats (interleaved across variants), and the
+median over 3 rounds that rotate the order. Ratios are taken within a
 round, against the practical floor measured in that round.
 """
 import base64
@@ -11,7 +11,6 @@ import itertools
 import json
 import math
 import statistics
-import timeit
 import tracemalloc
 
 from cryptography.hazmat.primitives import hashes
@@ -24,6 +23,8 @@ from auth0_jwt._core.token_cache import CachingVerifier
 from auth0_jwt._core.verification import TokenVerifier
 
 from .common import AUDIENCE, ISSUER, flip_signature, mint_token, mint_tokens, new_key, start_jwks
+from . import timing
+from .timing import timer
 
 REPEAT_SECONDS = 0.25
 REPEATS = 5
@@ -121,19 +122,18 @@ def check(name, verify, good, bad):
     raise SystemExit(f"{name} accepted a token with a flipped signature byte: not timed")
 
 
-def loop_count(timed):
-    number, seconds = timeit.Timer(timed).autorange()
-    return max(1, math.ceil(number * REPEAT_SECONDS / seconds))
+def loop_count(timed, repeat_seconds=REPEAT_SECONDS):
+    return timing.loop_count(timed, repeat_seconds)
 
 
-def measure(rounds=ROUNDS, repeats=REPEATS, out=print):
+def measure(rounds=ROUNDS, repeats=REPEATS, repeat_seconds=REPEAT_SECONDS, out=print):
     """Return ``{name: {"us": median µs, "ratio": median ratio to the practical floor}}``."""
     s = Subjects()
     try:
         table, missing = variants(s)
         for name, (verify, _) in table.items():
             check(name, verify, s.token, s.bad_token)
-        counts = {name: loop_count(timed) for name, (_, timed) in table.items()}
+        counts = {name: loop_count(timed, repeat_seconds) for name, (_, timed) in table.items()}
         names = list(table)
         per_round = []
         for r in range(rounds):
@@ -143,7 +143,7 @@ def measure(rounds=ROUNDS, repeats=REPEATS, out=print):
             # stretch of time, as this machine's speed drifts by seconds.
             for _ in range(repeats):
                 for name in order:
-                    seconds = timeit.Timer(table[name][1]).timeit(counts[name])
+                    seconds = timer(table[name][1]).timeit(counts[name])
                     best[name] = min(best[name], seconds / counts[name] * 1e6)
             per_round.append(best)
             out(f"  round {r + 1}/{rounds}: " + ", ".join(

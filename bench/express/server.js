@@ -1,5 +1,8 @@
-// The Express reference for `make bench`: Auth0's Express API quickstart routes, verified by
-// express-oauth2-jwt-bearer against the same loopback JWKS server as the Django API.
+// The Express side of `make bench`: Auth0's Express API quickstart as its docs ship it (one
+// node process, express-oauth2-jwt-bearer with its defaults, Express's default error
+// handler), with the demo API's two benchmarked routes and bodies. The tenant is the
+// benchmark's loopback JWKS server, so the issuer and JWKS URL are given directly instead of
+// issuerBaseURL (which would fetch them from the tenant's discovery document).
 // Configuration from the environment: PORT, ISSUER, AUDIENCE, JWKS_URL. Listens on 127.0.0.1.
 const express = require("express");
 const { auth } = require("express-oauth2-jwt-bearer");
@@ -25,12 +28,6 @@ app.get("/api/private", checkJwt, (req, res) => {
     user: req.auth.payload.sub,
     timestamp: new Date().toISOString(),
   });
-});
-
-// The same error shape as the Django API, so both send comparable bodies.
-app.use((err, req, res, next) => {
-  res.status(err.status || 500).set(err.headers || {})
-    .json({ error: err.code || "server_error", message: err.message });
 });
 
 const server = app.listen(Number(process.env.PORT), "127.0.0.1", () => {
