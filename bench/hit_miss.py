@@ -59,7 +59,8 @@ def hit_miss_variants(app, key):
         "private request, hit": caller(app, private_env),
         "private request, miss": lambda: caller(app, next(miss_envs))(),
         "authenticate() (hit)": lambda: authentication.authenticate(header_request),
-        "header parsing (get_raw_token)": lambda: authentication.get_raw_token(header_request),
+        "finding the credential (get_credential)":
+            lambda: authentication.get_credential(header_request._request),
         "verify(), hit": lambda: verifier.verify(presented),
         "cache lookup": lambda: verifier.cache.get(token),
         "key lookup (get_key)": lambda: verifier.key_source.get_key(kid, alg),

@@ -146,7 +146,8 @@ def hit_miss(inproc, measured, out=print):
     out(f"  public request {public:.1f}; private, hit {hit:.1f} (+{hit - public:.1f}); private, "
         f"miss {miss:.1f} (+{miss - hit:.1f} over the hit)")
     parts = [("authenticate(), all of it (hit)", us["authenticate() (hit)"]),
-             ("  header parsing (get_raw_token)", us["header parsing (get_raw_token)"]),
+             ("  finding the credential (get_credential)",
+             us["finding the credential (get_credential)"]),
              ("  verify(), hit", us["verify(), hit"]),
              ("    cache lookup", us["cache lookup"]),
              ("    key lookup (get_key)", us["key lookup (get_key)"]),
