@@ -31,14 +31,21 @@ def jwks_server(_jwks_server, signing_key):
     _jwks_server.reset()
 
 
+@pytest.fixture(scope="session")
+def state_dir(tmp_path_factory):
+    """The test run's own STATE_DIR (the DPoP replay file), not the machine-wide default."""
+    return tmp_path_factory.mktemp("state")
+
+
 @pytest.fixture
-def auth0_settings(settings, jwks_server):
+def auth0_settings(settings, jwks_server, state_dir):
     """AUTH0_JWT pointing at the loopback JWKS server; each test gets a fresh verifier."""
     settings.AUTH0_JWT = {
         "ISSUER": ISSUER,
         "AUDIENCE": [AUDIENCE],
         "JWKS_URL": jwks_server.url,
         "JWKS_TIMEOUT": 2,
+        "STATE_DIR": str(state_dir),
     }
     return settings
 

@@ -312,9 +312,9 @@ def test_eddsa_proof_is_accepted_when_allowed(dpop_mode, call, signing_key):
 # -- replay and nonces ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("replay_cache", ["default", None])
-def test_replayed_proof_is_401(dpop_mode, call, dpop_key, bound_token, replay_cache):
-    dpop_mode("allowed", DPOP_REPLAY_CACHE=replay_cache)
+@pytest.mark.parametrize("replay_store", ["file", "cache", "memory"])
+def test_replayed_proof_is_401(dpop_mode, call, dpop_key, bound_token, replay_store):
+    dpop_mode("allowed", DPOP_REPLAY_STORE=replay_store)
     token = bound_token()
     proof = dpop_key.proof(htu=URL, access_token=token)
     assert call(token=token, proof=proof).status_code == 200
@@ -338,7 +338,7 @@ def test_unreachable_replay_store_is_503(dpop_mode, call, dpop_key, bound_token,
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
-    dpop_mode("allowed", DPOP_REPLAY_CACHE="down")
+    dpop_mode("allowed", DPOP_REPLAY_STORE="cache", DPOP_REPLAY_CACHE="down")
     token = bound_token()
     response = call(token=token, proof=dpop_key.proof(htu=URL, access_token=token))
     assert response.status_code == 503, response.content

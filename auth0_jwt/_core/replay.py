@@ -4,10 +4,14 @@ A store has one method, ``seen_before(key, ttl) -> bool``: it records ``key`` fo
 seconds and answers whether it was already recorded, in one atomic step, so that of two
 requests racing with the same proof exactly one wins.
 
-- ``InProcessReplayStore``: a dict in this process. Replays sent to another worker process or
-  another host are NOT detected: use it only with a single process.
+- ``SQLiteReplayStore`` (``replay_sqlite.py``, the default): a SQLite file shared by every
+  worker process of a host, with no server to start.
 - ``CacheReplayStore``: any cache with Django's ``add(key, value, timeout)`` contract (atomic
   "set if absent"): Redis (``SET NX``) shares it across workers and hosts.
+- ``InProcessReplayStore``: a dict in this process. Replays sent to another worker process or
+  another host are NOT detected: use it only with a single process.
+
+The shared stores can fail; ``replay_guard.py`` puts a circuit breaker in front of them.
 """
 import threading
 import time
