@@ -233,4 +233,6 @@ CORS_ALLOW_HEADERS = (*default_headers, "dpop")
 # One line per record on stderr, "plain" or "json", tokens redacted (config/logs.py).
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain").strip().lower()
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").strip().upper()
-LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
+# Seconds between two summaries of the per-request lines held back during a storm.
+LOG_SUMMARY_INTERVAL = env_number("DJANGO_LOG_SUMMARY_INTERVAL", 60)  # checked: config.E007
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT, LOG_SUMMARY_INTERVAL)

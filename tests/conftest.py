@@ -1,5 +1,6 @@
 import pytest
 
+from auth0_jwt._ops.log_limits import forget_counts
 from tests.jwks_server import JWKSServer
 from tests.keys import AUDIENCE, ISSUER, SigningKey, mint
 
@@ -29,6 +30,15 @@ def jwks_server(_jwks_server, signing_key):
     _jwks_server.serve_keys(signing_key.jwk())
     yield _jwks_server
     _jwks_server.reset()
+
+
+@pytest.fixture(autouse=True)
+def fresh_log_limits():
+    """The project's LOGGING limits per-request lines (auth0_jwt/_ops/log_limits.py): each
+    test starts with fresh counts, as a new process would, and leaves none pending."""
+    forget_counts()
+    yield
+    forget_counts()
 
 
 @pytest.fixture(scope="session")

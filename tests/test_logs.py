@@ -1,6 +1,7 @@
 """config/logs.py: plain and JSON formats, extra fields, and tokens redacted everywhere."""
 import json
 import logging
+import logging.config
 import sys
 
 import pytest
@@ -75,3 +76,22 @@ def test_logging_config_falls_back_on_unknown_values():
     assert config["root"]["level"] == "INFO"
     assert config["formatters"]["default"]["()"] == "config.logs.PlainFormatter"
     assert logging_config("DEBUG", "json")["formatters"]["default"]["()"] == "config.logs.JSONFormatter"
+
+
+def test_logging_config_limits_per_request_lines_with_the_summary_interval():
+    config = logging_config("INFO", "json", summary_interval=5)
+    loggers = {name: spec["filters"] for name, spec in config["loggers"].items()}
+    assert loggers == {"django.request": ["responses"], "auth0_jwt.security": ["refusals"],
+                       "auth0_jwt.authentication": ["repeats"]}
+    assert config["loggers"]["django.request"]["level"] == "ERROR"
+    resolve = logging.config.BaseConfigurator({}).resolve
+    built = {name: resolve(spec.pop("()"))(**spec) for name, spec in config["filters"].items()}
+    assert {name: type(f).__name__ for name, f in built.items()} == {
+        "refusals": "RefusalLogLimit", "responses": "ResponseLogLimit",
+        "repeats": "RepeatLogLimit"}
+    assert {f.interval for f in built.values()} == {5.0}
+
+
+def test_logging_config_falls_back_on_a_bad_summary_interval():
+    config = logging_config(summary_interval="soon")
+    assert config["filters"]["refusals"]["interval"] == 60
