@@ -1,5 +1,6 @@
 """The SQLite replay store: each key accepted once within its ttl, by exactly one of racing
 threads and processes; private files; expired rows swept; bounded; failures fail closed."""
+import gc
 import multiprocessing
 import os
 import sqlite3
@@ -116,23 +117,55 @@ def test_a_forked_child_opens_its_own_connection_and_shares_the_file(path):
     assert store._local.connection is parent_connection
 
 
-def test_expired_rows_are_swept_a_slice_at_a_time(path, monkeypatch):
-    monkeypatch.setattr(replay_sqlite, "SWEEP_EVERY", 4)
+def test_upkeep_sweeps_expired_rows_a_few_slices_at_a_time_and_requests_never_do(path):
     clock = FrozenClock(1_700_000_000.0)
-    store = SQLiteReplayStore(path, clock=clock)
+    store = SQLiteReplayStore(path, clock=clock, upkeep_interval=None)
     for i in range(1000):
         store.seen_before(f"short-{i}", 5)
     clock.advance(10)
-    for i in range(4 * replay_sqlite.SLICES // 2):  # half a round of slices
+    for i in range(2000):
         store.seen_before(f"long-{i}", 60)
-    swept_half = rows(path)
-    for i in range(4 * replay_sqlite.SLICES // 2, 4 * replay_sqlite.SLICES):
-        store.seen_before(f"long-{i}", 60)
+    assert rows(path) == 3000  # a request runs its insert and nothing else
+    rounds = replay_sqlite.SLICES // replay_sqlite.SLICES_PER_UPKEEP
+    for _ in range(rounds // 2):
+        store.upkeep()
     # After half a round about half the 1000 expired rows are gone (keys are hashes, spread
     # evenly over the slices), after a round all of them; the live rows are never touched.
-    assert 512 + 400 < swept_half < 512 + 600
-    assert rows(path) == 4 * replay_sqlite.SLICES
+    assert 2000 + 400 < rows(path) < 2000 + 600
+    for _ in range(rounds - rounds // 2):
+        store.upkeep()
+    assert rows(path) == 2000
     assert store.seen_before("long-0", 60) is True
+
+
+def test_upkeep_checkpoints_the_wal_after_enough_writes_and_requests_never_do(path):
+    store = SQLiteReplayStore(path, upkeep_interval=None)
+    for i in range(replay_sqlite.CHECKPOINT_WRITES - 1):
+        store.seen_before(str(i), 60)
+    size = path.stat().st_size  # everything so far is in the WAL
+    store.upkeep()
+    assert path.stat().st_size == size  # not due yet
+    store.seen_before("one more", 60)
+    store.upkeep()
+    assert path.stat().st_size > size + 16 * 1024  # the rows, copied from the WAL into the file
+
+
+def test_each_process_runs_the_upkeep_in_a_background_thread_while_the_store_lives(path):
+    clock = FrozenClock(1_700_000_000.0)
+    before = set(threading.enumerate())
+    store = SQLiteReplayStore(path, clock=clock, upkeep_interval=0.02)
+    for i in range(100):
+        store.seen_before(f"short-{i}", 5)
+    [upkeep] = [t for t in set(threading.enumerate()) - before if "upkeep" in t.name]
+    clock.advance(10)
+    deadline = time.monotonic() + 10
+    while rows(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert rows(path) == 0
+    del store
+    gc.collect()
+    upkeep.join(5)
+    assert not upkeep.is_alive()
 
 
 def test_full_file_sweeps_expired_rows_then_fails_closed_when_live_rows_fill_it(path):
@@ -182,13 +215,13 @@ def test_folder_writable_by_other_users_is_refused(tmp_path):
     assert not (folder / "replay.sqlite3").exists()
 
 
-def test_deleted_file_is_noticed_and_the_store_shared_again(path, monkeypatch):
-    monkeypatch.setattr(replay_sqlite, "SWEEP_EVERY", 2)
-    old = SQLiteReplayStore(path)
+def test_deleted_file_is_noticed_by_the_upkeep_and_the_store_shared_again(path):
+    old = SQLiteReplayStore(path, upkeep_interval=None)
     old.seen_before("before", 60)
     for name in (path.name, path.name + "-wal", path.name + "-shm"):
         (path.parent / name).unlink()
-    old.seen_before("unnoticed", 60)  # the second write checks the file, and lets it go
-    new = SQLiteReplayStore(path)
+    old.upkeep()
+    new = SQLiteReplayStore(path, upkeep_interval=None)
     assert new.seen_before("after", 60) is False
     assert old.seen_before("after", 60) is True
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -273,7 +273,7 @@ def check_replay_file():
     from auth0_jwt._ops.runtime import replay_file
 
     path = replay_file(auth0_settings)
-    store = SQLiteReplayStore(path)
+    store = SQLiteReplayStore(path, upkeep_interval=None)
     try:
         store.seen_before(f"system-check:{secrets.token_hex(16)}", 1)
     except ReplayStoreUnavailable as exc:
