@@ -348,6 +348,20 @@ def test_unreachable_replay_store_is_503(dpop_mode, call, dpop_key, bound_token,
     assert not response.has_header("WWW-Authenticate")
 
 
+def test_unwritable_file_store_is_503_for_dpop_and_bearer_is_untouched(
+        dpop_mode, call, dpop_key, bound_token, token, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    dpop_mode("allowed", STATE_DIR=str(blocker / "state"))  # a folder that cannot exist
+    dpop_token = bound_token()
+    response = call(token=dpop_token, proof=dpop_key.proof(htu=URL, access_token=dpop_token))
+    assert response.status_code == 503, response.content
+    assert response.json() == {"error": "temporarily_unavailable",
+                               "message": "Replay protection is temporarily unavailable"}
+    assert response["Retry-After"] == "5"
+    assert call(token=token(), scheme="Bearer").status_code == 200
+
+
 def test_proof_without_nonce_gets_use_dpop_nonce_then_succeeds(dpop_mode, call, dpop_key,
                                                                bound_token):
     dpop_mode("allowed", DPOP_NONCE_LIFETIME=300)

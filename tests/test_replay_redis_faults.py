@@ -168,6 +168,10 @@ def assert_outage_logged(server, refused):
                   if e.get("event") == "log_lines_suppressed")
     assert written + counted == refused
     assert written <= 10 * WORKERS  # the rest counted, not written
+    # Django's "Service Unavailable" line for each 503: counted only, every one of them.
+    responses = [e for e in entries if e["logger"] == "django.request"]
+    assert all(e.get("event") == "log_lines_suppressed" for e in responses)
+    assert sum(e["suppressed"].get("503", 0) for e in responses) == refused
     assert len(entries) < 100
 
 
