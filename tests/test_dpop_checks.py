@@ -59,7 +59,7 @@ def test_file_store_that_cannot_be_created_is_an_error_at_startup(configure, tmp
 
 
 def test_file_store_is_not_opened_while_dpop_is_off(configure, tmp_path):
-    configure(STATE_DIR=str(tmp_path / "never"))
+    configure(DPOP_MODE="off", STATE_DIR=str(tmp_path / "never"))
     assert ids() == []
     assert not (tmp_path / "never").exists()
 
