@@ -51,6 +51,10 @@ _EXPORTS = {
     "healthz": "auth0_jwt._ops.health",
     "readyz": "auth0_jwt._ops.health",
     "warm_up": "auth0_jwt._ops.runtime",
+    # Logging filters (LOGGING["filters"]) that keep a storm of refusals or 503s readable
+    "RefusalLogLimit": "auth0_jwt._ops.log_limits",
+    "ResponseLogLimit": "auth0_jwt._ops.log_limits",
+    "RepeatLogLimit": "auth0_jwt._ops.log_limits",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -87,4 +91,5 @@ if TYPE_CHECKING:  # static type checkers see the real names
     from auth0_jwt._drf.views import (bad_request, csrf_failure, page_not_found,
                                       permission_denied, server_error)
     from auth0_jwt._ops.health import healthz, readyz
+    from auth0_jwt._ops.log_limits import RefusalLogLimit, RepeatLogLimit, ResponseLogLimit
     from auth0_jwt._ops.runtime import warm_up

@@ -3,6 +3,11 @@
 Nothing is read at import time: attributes are looked up on first use and the cache is
 dropped when Django's ``setting_changed`` signal names ``AUTH0_JWT`` (see ``apps.py``).
 """
+import getpass
+import os
+import tempfile
+from pathlib import Path
+
 from django.conf import settings
 
 from auth0_jwt._dev.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER
@@ -57,12 +62,19 @@ DEFAULTS = {
     "DPOP_IAT_WINDOW": 60,  # seconds a proof stays acceptable after its "iat"
     "DPOP_IAT_LEEWAY": 5,  # seconds of client clock skew allowed, both directions
     "DPOP_NONCE_LIFETIME": None,  # seconds; a number turns server nonces on (use_dpop_nonce)
-    "DPOP_REPLAY_CACHE": "default",  # Django cache alias for seen proof "jti"s; None: in-process
+    # Where seen proofs are remembered (RFC 9449 section 11.1): "file": a SQLite file in
+    # STATE_DIR shared by every worker of this host | "cache": the Django cache
+    # DPOP_REPLAY_CACHE (Redis: several hosts) | "memory": this process only
+    "DPOP_REPLAY_STORE": "file",
+    "DPOP_REPLAY_CACHE": "default",  # cache alias used by the "cache" store
     # Certificate-bound tokens (RFC 8705), the certificate passed on by a trusted TLS proxy
     "MTLS_MODE": "off",  # "off" | "allowed" | "required", as DPOP_MODE
     "MTLS_CLIENT_CERT_HEADER": None,  # e.g. "Client-Cert" (RFC 9440), only if the proxy sets it
     # Shared state across workers and hosts
     "JWKS_SHARED_CACHE": None,  # Django cache alias holding the fetched JWKS; None: per process
+    # Folder for this host's state files (the DPoP replay store): created owner-only;
+    # None: "auth0_jwt-<uid>" in the system's temporary folder
+    "STATE_DIR": None,
     # Logs
     "CLIENT_IP_HEADER": None,  # e.g. "X-Forwarded-For", only behind a proxy that sets it
 }
@@ -142,6 +154,15 @@ class Auth0JWTSettings:
             single = {name: getattr(self, name) for name in KEY_SOURCES}
             return [issuer_entry({**single, "ISSUER": self.issuer}, self)]
         return [issuer_entry(entry, self) for entry in self.ISSUERS]
+
+    @property
+    def state_dir(self):
+        """``STATE_DIR``, else a folder of this user's in the system's temporary folder
+        (shared by every worker of the host, whatever their working directory)."""
+        if self.STATE_DIR:
+            return Path(self.STATE_DIR)
+        user = os.geteuid() if hasattr(os, "geteuid") else getpass.getuser()
+        return Path(tempfile.gettempdir()) / f"auth0_jwt-{user}"
 
     @property
     def audiences(self):

@@ -19,6 +19,11 @@ def check_logging(app_configs=None, **kwargs):
         problems.append(Error(
             f"DJANGO_LOG_LEVEL must be one of {', '.join(LEVELS)}.",
             hint="Example: DJANGO_LOG_LEVEL=INFO", id="config.E005"))
+    interval = settings.LOG_SUMMARY_INTERVAL
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
+        problems.append(Error(
+            "DJANGO_LOG_SUMMARY_INTERVAL must be a number of seconds above 0.",
+            hint="Example: DJANGO_LOG_SUMMARY_INTERVAL=60", id="config.E008"))
     return problems
 
 

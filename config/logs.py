@@ -82,42 +82,44 @@ class JSONFormatter(logging.Formatter):
         return redact(json.dumps(entry, default=str, ensure_ascii=True))
 
 
-class SkipServiceUnavailable(logging.Filter):
-    """Drop ``django.request``'s "Service Unavailable: /path" ERROR, one per 503 response.
-
-    This API answers 503 only on purpose (``temporarily_unavailable``: signing keys or the
-    replay store out of reach), and the component that is down logs the outage itself: one
-    ERROR when it starts, a summary with counts, one line when it ends. A line per refused
-    request would bury those (thousands a minute under load). 500s are still logged.
-    """
-
-    def filter(self, record):
-        return getattr(record, "status_code", None) != 503 or record.exc_info is not None
-
-
 FORMATTERS = {"plain": PlainFormatter, "json": JSONFormatter}
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def logging_config(level="INFO", fmt="plain"):
+def logging_config(level="INFO", fmt="plain", summary_interval=60):
     """A ``LOGGING`` dict: every record to stderr, in ``fmt`` ("plain" or "json").
 
     ``django.request`` is raised to ERROR: it would add an unstructured "Unauthorized: /path"
-    line beside the ``auth0_jwt.security`` line for every 4xx; its 503 lines are dropped too
-    (``SkipServiceUnavailable``).
+    line beside the ``auth0_jwt.security`` line for every 4xx.
+
+    Per-request lines are limited by ``auth0_jwt``'s filters, each writing the count of what
+    it held back once per ``summary_interval`` seconds: refusals (10 per reason), the 503s of
+    the error contract on ``django.request`` (counted only; a genuine 500 is always
+    written) and repeated messages of the authentication class.
     """
     # An unknown value falls back here; config/checks.py then stops startup naming it.
     formatter = FORMATTERS.get(fmt, PlainFormatter)
     level = level if level in LEVELS else "INFO"
+    interval = summary_interval if _is_positive(summary_interval) else 60
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": {"()": f"{__name__}.{formatter.__name__}"}},
-        "filters": {"skip_503": {"()": f"{__name__}.SkipServiceUnavailable"}},
+        "filters": {
+            "refusals": {"()": "auth0_jwt.RefusalLogLimit", "interval": interval},
+            "responses": {"()": "auth0_jwt.ResponseLogLimit", "interval": interval},
+            "repeats": {"()": "auth0_jwt.RepeatLogLimit", "interval": interval},
+        },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.request": {"level": "ERROR", "filters": ["skip_503"]}},
+        "loggers": {"django.request": {"level": "ERROR", "filters": ["responses"]},
+                    "auth0_jwt.security": {"filters": ["refusals"]},
+                    "auth0_jwt.authentication": {"filters": ["repeats"]}},
     }
+
+
+def _is_positive(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def _plain_value(value):

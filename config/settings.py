@@ -138,8 +138,9 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
-# Shared state (DPoP replay store, JWKS document): in-process by default; set CACHE_URL to a
-# Redis URL (Django's built-in RedisCache) so that every worker and host shares it.
+# Shared state across hosts (DPoP replay store, JWKS document): set CACHE_URL to a Redis URL
+# (Django's built-in RedisCache). Without it, the replay store is a file in STATE_DIR shared
+# by this host's workers, and each worker downloads the JWKS itself.
 CACHE_URL = env.str("CACHE_URL", default="").strip()
 CACHES = {"default": env.cache_url_config(CACHE_URL) if CACHE_URL else {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "auth0-jwt"}}
@@ -150,6 +151,12 @@ if CACHES["default"].get("BACKEND") == "django.core.cache.backends.redis.RedisCa
     CACHES["default"].setdefault("OPTIONS", {})
     CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 1)
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1)
+    # The DPoP replay store's own connections: Redis answers in about a millisecond, so a
+    # quarter second means it is frozen; the circuit breaker then answers 503 at once.
+    CACHES["replay"] = {**CACHES["default"], "OPTIONS": {
+        **CACHES["default"]["OPTIONS"], "socket_connect_timeout": 0.25, "socket_timeout": 0.25}}
+# This host's state files (the DPoP replay store), created owner-only.
+STATE_DIR = env.str("AUTH0_STATE_DIR", default="").strip() or str(BASE_DIR / ".local")
 
 AUTH0_DOMAIN = env.str("AUTH0_DOMAIN", default="").strip() or None
 AUTH0_ISSUER = env.str("AUTH0_ISSUER", default="").strip() or None
@@ -199,6 +206,12 @@ AUTH0_JWT = {
     "MTLS_MODE": env.str("AUTH0_MTLS_MODE", default="off").strip().lower(),
     "MTLS_CLIENT_CERT_HEADER": env.str("AUTH0_MTLS_CLIENT_CERT_HEADER", default="").strip()
     or None,
+    # "file" (this host's workers share .local/dpop-replay.sqlite3), "cache" (Redis, every
+    # host: the default when CACHE_URL is set) or "memory" (one process only).
+    "DPOP_REPLAY_STORE": env.str("AUTH0_DPOP_REPLAY_STORE", default="").strip().lower()
+    or ("cache" if CACHE_URL else "file"),
+    "DPOP_REPLAY_CACHE": "replay" if "replay" in CACHES else "default",
+    "STATE_DIR": STATE_DIR,
 }
 
 BROWSABLE_API = env.bool("DJANGO_BROWSABLE_API", default=DEBUG)
@@ -245,4 +258,6 @@ CORS_ALLOW_HEADERS = (*default_headers, "dpop")
 # One line per record on stderr, "plain" or "json", tokens redacted (config/logs.py).
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain").strip().lower()
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").strip().upper()
-LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
+# Seconds between two summaries of the per-request lines held back during a storm.
+LOG_SUMMARY_INTERVAL = env_number("DJANGO_LOG_SUMMARY_INTERVAL", 60)  # checked: config.E008
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT, LOG_SUMMARY_INTERVAL)

@@ -1,5 +1,6 @@
 import pytest
 
+from auth0_jwt._ops.log_limits import forget_counts
 from tests.jwks_server import JWKSServer
 from tests.keys import AUDIENCE, ISSUER, SigningKey, mint
 
@@ -31,14 +32,30 @@ def jwks_server(_jwks_server, signing_key):
     _jwks_server.reset()
 
 
+@pytest.fixture(autouse=True)
+def fresh_log_limits():
+    """The project's LOGGING limits per-request lines (auth0_jwt/_ops/log_limits.py): each
+    test starts with fresh counts, as a new process would, and leaves none pending."""
+    forget_counts()
+    yield
+    forget_counts()
+
+
+@pytest.fixture(scope="session")
+def state_dir(tmp_path_factory):
+    """The test run's own STATE_DIR (the DPoP replay file), not the machine-wide default."""
+    return tmp_path_factory.mktemp("state")
+
+
 @pytest.fixture
-def auth0_settings(settings, jwks_server):
+def auth0_settings(settings, jwks_server, state_dir):
     """AUTH0_JWT pointing at the loopback JWKS server; each test gets a fresh verifier."""
     settings.AUTH0_JWT = {
         "ISSUER": ISSUER,
         "AUDIENCE": [AUDIENCE],
         "JWKS_URL": jwks_server.url,
         "JWKS_TIMEOUT": 2,
+        "STATE_DIR": str(state_dir),
     }
     return settings
 

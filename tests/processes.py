@@ -6,6 +6,7 @@ fixture that started it (terminate, then kill), never by name.
 """
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -58,10 +59,10 @@ def redis_binary():
 
 
 class RedisServer:
-    """``redis-server`` on a free loopback port, no persistence."""
+    """``redis-server`` on a free loopback port (or ``port``, to restart one), no persistence."""
 
-    def __init__(self, tmp_path):
-        self.port = free_port()
+    def __init__(self, tmp_path, port=None):
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
             [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
@@ -75,8 +76,16 @@ class RedisServer:
             return sock.recv(16).startswith(b"+PONG")
 
     def stop(self):
+        if self.process.poll() is None:
+            self.thaw()  # a frozen server would not act on SIGTERM
         stop(self.process)
 
+    def freeze(self):
+        """SIGSTOP: the kernel still accepts connections, Redis answers nothing."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.process.send_signal(signal.SIGCONT)
 
 def nginx_binary():
     """The nginx binary; missing is a failure under CI (``.ci/run`` installs it)."""

@@ -318,9 +318,9 @@ def test_eddsa_proof_is_accepted_when_allowed(dpop_mode, call, signing_key):
 # -- replay and nonces ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("replay_cache", ["default", None])
-def test_replayed_proof_is_401(dpop_mode, call, dpop_key, bound_token, replay_cache):
-    dpop_mode("allowed", DPOP_REPLAY_CACHE=replay_cache)
+@pytest.mark.parametrize("replay_store", ["file", "cache", "memory"])
+def test_replayed_proof_is_401(dpop_mode, call, dpop_key, bound_token, replay_store):
+    dpop_mode("allowed", DPOP_REPLAY_STORE=replay_store)
     token = bound_token()
     proof = dpop_key.proof(htu=URL, access_token=token)
     assert call(token=token, proof=proof).status_code == 200
@@ -344,7 +344,7 @@ def test_unreachable_replay_store_is_503(dpop_mode, call, dpop_key, bound_token,
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
-    dpop_mode("allowed", DPOP_REPLAY_CACHE="down")
+    dpop_mode("allowed", DPOP_REPLAY_STORE="cache", DPOP_REPLAY_CACHE="down")
     token = bound_token()
     response = call(token=token, proof=dpop_key.proof(htu=URL, access_token=token))
     assert response.status_code == 503, response.content
@@ -352,6 +352,20 @@ def test_unreachable_replay_store_is_503(dpop_mode, call, dpop_key, bound_token,
                                "message": "Replay protection is temporarily unavailable"}
     assert response["Retry-After"] == "5"
     assert not response.has_header("WWW-Authenticate")
+
+
+def test_unwritable_file_store_is_503_for_dpop_and_bearer_is_untouched(
+        dpop_mode, call, dpop_key, bound_token, token, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    dpop_mode("allowed", STATE_DIR=str(blocker / "state"))  # a folder that cannot exist
+    dpop_token = bound_token()
+    response = call(token=dpop_token, proof=dpop_key.proof(htu=URL, access_token=dpop_token))
+    assert response.status_code == 503, response.content
+    assert response.json() == {"error": "temporarily_unavailable",
+                               "message": "Replay protection is temporarily unavailable"}
+    assert response["Retry-After"] == "5"
+    assert call(token=token(), scheme="Bearer").status_code == 200
 
 
 def test_proof_without_nonce_gets_use_dpop_nonce_then_succeeds(dpop_mode, call, dpop_key,

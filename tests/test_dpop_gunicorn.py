@@ -1,7 +1,7 @@
 """Replays across processes: real gunicorn workers, a real redis-server, real HTTP on loopback.
 
 Each round sends one proof many times at once over separate connections; gunicorn's access log
-tells which worker served each request, so a round counts only when both workers served it.
+tells which worker served each request, so a round counts only when several workers served it.
 """
 import http.client
 import json
@@ -93,13 +93,34 @@ def logged(server, round_id):
 
 
 def round_across_workers(server, key, signing_key):
-    """A round whose requests were served by both workers, with its results."""
+    """A round whose requests were served by two workers or more, with its results."""
     for _ in range(MAX_ROUNDS):
-        token = mint(signing_key, cnf={"jkt": key.thumbprint()})
-        results = send_round(server, dpop_headers(server, key, token), uuid.uuid4().hex)
-        if len({pid for pid, _ in results.values()}) == 2:
+        results = one_round(server, key, signing_key)
+        if len({pid for pid, _ in results.values()}) >= 2:
             return results
-    pytest.fail(f"no round of {ATTEMPTS} concurrent requests reached both workers")
+    pytest.fail(f"no round of {ATTEMPTS} concurrent requests reached two workers")
+
+
+def one_round(server, key, signing_key):
+    token = mint(signing_key, cnf={"jkt": key.thumbprint()})
+    return send_round(server, dpop_headers(server, key, token), uuid.uuid4().hex)
+
+
+def test_replays_across_four_workers_with_the_default_store_are_refused(gunicorn, signing_key):
+    """No CACHE_URL, no store chosen: the workers share the SQLite file in STATE_DIR."""
+    server = gunicorn(4)
+    key = DPoPKey()
+    workers, shared_rounds = set(), 0
+    for _ in range(MAX_ROUNDS):
+        results = one_round(server, key, signing_key)
+        statuses = sorted(status for _, status in results.values())
+        assert statuses == ["200"] + ["401"] * (ATTEMPTS - 1)  # one proof, accepted once
+        pids = {pid for pid, _ in results.values()}
+        workers |= pids
+        shared_rounds += len(pids) >= 2
+        if len(workers) == 4 and shared_rounds >= 3:
+            break
+    assert len(workers) == 4 and shared_rounds >= 3
 
 
 def test_replay_to_another_worker_is_refused_with_redis(gunicorn, redis_server, signing_key,
@@ -117,14 +138,14 @@ def test_replay_to_another_worker_is_refused_with_redis(gunicorn, redis_server, 
 
 
 def test_in_process_store_with_two_workers_misses_cross_worker_replays(gunicorn, signing_key):
-    """Why Redis is needed: each worker's own store accepts the proof once (documented)."""
-    server = gunicorn(2)
+    """Why "memory" is for one process only: each worker's own store accepts the proof once."""
+    server = gunicorn(2, AUTH0_DPOP_REPLAY_STORE="memory")
     results = round_across_workers(server, DPoPKey(), signing_key)
     successes = {pid for pid, status in results.values() if status == "200"}
     assert len(successes) == 2  # one 200 per worker: the replay on the other worker passed
 
 
-def test_replay_is_refused_with_one_worker_and_the_in_process_default(gunicorn, signing_key):
+def test_replay_is_refused_with_one_worker_and_the_default_store(gunicorn, signing_key):
     server = gunicorn(1)
     key = DPoPKey()
     token = mint(signing_key, cnf={"jkt": key.thumbprint()})

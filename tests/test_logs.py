@@ -1,11 +1,12 @@
 """config/logs.py: plain and JSON formats, extra fields, and tokens redacted everywhere."""
 import json
 import logging
+import logging.config
 import sys
 
 import pytest
 
-from config.logs import (JSONFormatter, PlainFormatter, SkipServiceUnavailable,
+from config.logs import (JSONFormatter, PlainFormatter,
                          logging_config, redact)
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
@@ -78,18 +79,20 @@ def test_logging_config_falls_back_on_unknown_values():
     assert logging_config("DEBUG", "json")["formatters"]["default"]["()"] == "config.logs.JSONFormatter"
 
 
-def test_django_request_503_line_is_dropped_and_other_5xx_lines_are_kept():
-    # A 503 (temporarily_unavailable) repeats an outage its component logs once; a line per
-    # refused request would bury it. A 500 is a bug: always logged.
-    skip = SkipServiceUnavailable()
+def test_logging_config_limits_per_request_lines_with_the_summary_interval():
+    config = logging_config("INFO", "json", summary_interval=5)
+    loggers = {name: spec["filters"] for name, spec in config["loggers"].items()}
+    assert loggers == {"django.request": ["responses"], "auth0_jwt.security": ["refusals"],
+                       "auth0_jwt.authentication": ["repeats"]}
+    assert config["loggers"]["django.request"]["level"] == "ERROR"
+    resolve = logging.config.BaseConfigurator({}).resolve
+    built = {name: resolve(spec.pop("()"))(**spec) for name, spec in config["filters"].items()}
+    assert {name: type(f).__name__ for name, f in built.items()} == {
+        "refusals": "RefusalLogLimit", "responses": "ResponseLogLimit",
+        "repeats": "RepeatLogLimit"}
+    assert {f.interval for f in built.values()} == {5.0}
 
-    def answered(status, exc_info=None):
-        return logging.makeLogRecord({"name": "django.request", "levelno": logging.ERROR,
-                                      "msg": "x", "status_code": status, "exc_info": exc_info})
 
-    assert skip.filter(answered(503)) is False
-    assert skip.filter(answered(500)) is True
-    assert skip.filter(answered(502)) is True
-    assert skip.filter(answered(503, exc_info=(ValueError, ValueError(), None))) is True
-    config = logging_config()
-    assert config["loggers"]["django.request"]["filters"] == ["skip_503"]
+def test_logging_config_falls_back_on_a_bad_summary_interval():
+    config = logging_config(summary_interval="soon")
+    assert config["filters"]["refusals"]["interval"] == 60

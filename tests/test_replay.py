@@ -1,5 +1,6 @@
 """Replay stores: each key is accepted once within its ttl, atomically; failures fail closed."""
 import threading
+import time
 
 import pytest
 from django.core.cache import caches
@@ -63,3 +64,18 @@ def test_cache_store_failure_is_replay_store_unavailable():
 
     with pytest.raises(ReplayStoreUnavailable):
         CacheReplayStore(Broken()).seen_before("k", 60)
+
+
+def test_full_in_process_store_frees_a_tenth_at_once_instead_of_scanning_per_insert():
+    clock = FrozenClock(1000.0)
+    store = InProcessReplayStore(max_entries=10_000, clock=clock)
+    for i in range(10_000):
+        store.seen_before(f"k{i}", 60)
+    store.seen_before("one-more", 60)  # full of live keys: the oldest tenth goes
+    assert len(store._expiry) == 9_001
+    assert store.seen_before("k999", 60) is False and store.seen_before("k1000", 60) is True
+    started = time.perf_counter()
+    for i in range(20_000):
+        store.seen_before(f"flood-{i}", 60)
+    assert len(store._expiry) <= 10_000
+    assert time.perf_counter() - started < 2.0  # a scan of the store per insert: about 15 s

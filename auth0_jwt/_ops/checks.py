@@ -5,6 +5,7 @@ before gunicorn serves, so a bad setting never surfaces as a traceback on the fi
 """
 import ipaddress
 import re
+import secrets
 from numbers import Real
 from pathlib import PurePath
 from urllib.parse import urlsplit
@@ -13,8 +14,10 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
+from auth0_jwt._core.errors import ReplayStoreUnavailable
 from auth0_jwt._core.jwks import RSA_ALGORITHMS
 from auth0_jwt._core.static_keys import HMAC_ALGORITHMS
+from auth0_jwt._core.replay_sqlite import SQLiteReplayStore
 from auth0_jwt._dev.local_issuer import LocalKeyError, load_or_create_key
 from auth0_jwt._core.proof_keys import SUPPORTED_ALGORITHMS as DPOP_SUPPORTED_ALGORITHMS
 from auth0_jwt._ops import issuer_checks
@@ -49,11 +52,17 @@ NUMBERS = {
     "DPOP_NONCE_LIFETIME": (1, True, "300"),
 }
 DPOP_MODES = ("off", "allowed", "required")
-CACHE_OPTIONS = ("DPOP_REPLAY_CACHE", "JWKS_SHARED_CACHE")
+REPLAY_STORES = ("file", "cache", "memory")
 # Cache backends that keep data inside one process: other workers and hosts do not see it.
 PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
 # DummyCache.add() always answers "added": every replay would pass.
 USELESS_CACHES = ("django.core.cache.backends.dummy.DummyCache",)
+# Redis backends (Django's, django-redis) and the longest socket timeout that keeps a frozen
+# Redis from holding a worker for long (seconds): with the circuit breaker, one DPoP request
+# per worker waits that long every few seconds while Redis does not answer.
+REDIS_CACHES = ("django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache")
+MAX_REDIS_TIMEOUT = 1.0
+REDIS_OPTIONS_EXAMPLE = "OPTIONS = {'socket_connect_timeout': 0.25, 'socket_timeout': 0.25}"
 BOOLEANS = ("STRICT_RFC9068", "ALLOW_QUERY_TOKEN", "ALLOW_FORM_TOKEN", "JWKS_WARMUP",
             "LOCAL_ISSUER", "SESSION_TOKEN", "DISCOVERY")
 # RFC 7230 section 3.2.6: a header field name is a token.
@@ -269,31 +278,94 @@ def check_dpop():
 
 def check_cache_aliases():
     caches = getattr(settings, "CACHES", {}) or {}
-    problems = []
-    for option in CACHE_OPTIONS:
-        alias = getattr(auth0_settings, option)
-        if alias is not None and (not isinstance(alias, str) or alias not in caches):
-            problems.append(error(option, "must be None or an alias of settings.CACHES",
-                                  "'default'", 14))
-    return problems or check_replay_store(caches)
+    alias = auth0_settings.JWKS_SHARED_CACHE
+    if alias is not None and (not isinstance(alias, str) or alias not in caches):
+        return [error("JWKS_SHARED_CACHE", "must be None or an alias of settings.CACHES",
+                      "'default'", 14)]
+    return check_replay_store(caches)
 
 
 def check_replay_store(caches):
-    """A replay store that cannot see other processes misses replays sent to them."""
+    """Which store remembers DPoP proofs, and whether every worker (and host) sees it."""
+    kind = auth0_settings.DPOP_REPLAY_STORE
+    if kind not in REPLAY_STORES:
+        return [error("DPOP_REPLAY_STORE", f"must be one of {', '.join(map(repr, REPLAY_STORES))}",
+                      "'file'", 34)]
+    if kind == "cache":
+        return check_replay_cache(caches)
+    if auth0_settings.DPOP_MODE == "off":
+        return check_state_dir_setting()
+    if kind == "memory":
+        return [per_process_replay_warning("DPOP_REPLAY_STORE is 'memory'")]
+    return check_state_dir_setting() or check_replay_file()
+
+
+def check_replay_cache(caches):
+    alias = auth0_settings.DPOP_REPLAY_CACHE
+    if not isinstance(alias, str) or alias not in caches:
+        return [error("DPOP_REPLAY_CACHE", "must be an alias of settings.CACHES (the "
+                      "DPOP_REPLAY_STORE is 'cache')", "'default'", 14)]
     if auth0_settings.DPOP_MODE == "off":
         return []
-    alias = auth0_settings.DPOP_REPLAY_CACHE
-    backend = caches[alias].get("BACKEND") if alias is not None else None
+    backend = caches[alias].get("BACKEND")
     if backend in USELESS_CACHES:
         return [error("DPOP_REPLAY_CACHE", f"names the cache '{alias}' whose backend "
                       "(DummyCache) stores nothing, so DPoP replays would not be detected",
                       "CACHE_URL=redis://127.0.0.1:6379/0", 15)]
-    if alias is None or backend in PER_PROCESS_CACHES:
+    if backend in PER_PROCESS_CACHES:
+        return [per_process_replay_warning(f"the cache '{alias}' is LocMemCache")]
+    if backend in REDIS_CACHES and not has_short_timeout(caches[alias]):
         return [Warning(
-            f"{name('DPOP_REPLAY_CACHE')}: DPoP replays are only detected within one process.",
-            hint="Fine for a single process (runserver, gunicorn -w 1). With several workers or "
-                 "hosts, point the cache at Redis: CACHE_URL=redis://127.0.0.1:6379/0",
-            obj=SETTINGS_NAME, id="auth0_jwt.W003")]
+            f"{name('DPOP_REPLAY_CACHE')}: the Redis cache '{alias}' has no socket_timeout of "
+            f"at most {MAX_REDIS_TIMEOUT:g} s, so a Redis that stops answering holds DPoP "
+            "requests (and their workers) until the operating system gives up.",
+            hint=f"In CACHES['{alias}']: {REDIS_OPTIONS_EXAMPLE}", obj=SETTINGS_NAME,
+            id="auth0_jwt.W004")]
+    return []
+
+
+def per_process_replay_warning(reason):
+    return Warning(
+        f"{name('DPOP_REPLAY_STORE')}: DPoP replays are only detected within one process "
+        f"({reason}).",
+        hint="Fine for a single process (runserver, gunicorn -w 1). For every worker of a "
+             "host use the default, DPOP_REPLAY_STORE = 'file'; for several hosts, 'cache' "
+             "with Redis (CACHE_URL=redis://127.0.0.1:6379/0).",
+        obj=SETTINGS_NAME, id="auth0_jwt.W003")
+
+
+def has_short_timeout(cache):
+    """The cache's OPTIONS set ``socket_timeout`` (any case) to at most MAX_REDIS_TIMEOUT."""
+    options = {str(key).lower(): value for key, value in (cache.get("OPTIONS") or {}).items()}
+    timeout = options.get("socket_timeout")
+    return (isinstance(timeout, Real) and not isinstance(timeout, bool)
+            and 0 < timeout <= MAX_REDIS_TIMEOUT)
+
+
+def check_state_dir_setting():
+    value = auth0_settings.STATE_DIR
+    if value is None or (isinstance(value, (str, PurePath)) and str(value)):
+        return []
+    return [error("STATE_DIR", "must be a folder path or None", "'/var/lib/myapi'", 35)]
+
+
+def check_replay_file():
+    """Open the shared file now (creating it), so an unusable folder stops startup rather
+    than answering 503 to every DPoP request."""
+    from auth0_jwt._ops.runtime import replay_file
+
+    path = replay_file(auth0_settings)
+    store = SQLiteReplayStore(path, upkeep_interval=None)
+    try:
+        store.seen_before(f"system-check:{secrets.token_hex(16)}", 1)
+    except ReplayStoreUnavailable as exc:
+        cause = exc.__cause__
+        reason = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+        return [error("STATE_DIR", f"holds the DPoP replay store, which cannot be used: {path}: "
+                      f"{reason}", "AUTH0_JWT['STATE_DIR'] = '/var/lib/myapi' (a local folder "
+                      "the server's user owns)", 36)]
+    finally:
+        store.close()
     return []
 
 

@@ -1,9 +1,9 @@
 """The process-wide verifiers, JWKS clients and DPoP state, built lazily from the settings.
 
 Built on first use (never at import), once per process, and dropped when ``AUTH0_JWT`` or
-``CACHES`` change (``apps.py`` connects ``reset`` to ``setting_changed``). State that must be
-shared by every worker and host (DPoP replay store, optionally the JWKS document) lives in
-Django's cache framework: Redis when ``CACHES`` points there.
+``CACHES`` change (``apps.py`` connects ``reset`` to ``setting_changed``). The DPoP replay
+store is shared by every worker of a host by default (a SQLite file in ``STATE_DIR``), or by
+every host through Django's cache framework (Redis); the JWKS document optionally too.
 
 A registry, keyed by settings set: the project's ``AUTH0_JWT`` and each authentication class's
 own overrides (``Auth0JWTAuthentication.auth0_jwt_settings``) get a verifier each, while the
@@ -31,6 +31,8 @@ from auth0_jwt._core.validators import ClaimValidators
 from auth0_jwt._dev.local_issuer import LocalIssuer, NoTrustedIssuer
 from auth0_jwt._core.nonces import NonceSource
 from auth0_jwt._core.replay import CacheReplayStore, InProcessReplayStore
+from auth0_jwt._core.replay_guard import GuardedReplayStore
+from auth0_jwt._core.replay_sqlite import SQLiteReplayStore
 from auth0_jwt._settings import Auth0JWTSettings, auth0_settings
 from auth0_jwt._core.shared_cache import CacheEntry
 from auth0_jwt._core.token_cache import CachingVerifier
@@ -40,6 +42,11 @@ logger = logging.getLogger("auth0_jwt.jwks")
 issuers_logger = logging.getLogger("auth0_jwt.issuers")
 _lock = threading.RLock()  # build_proof_verifier calls get_nonces; verifiers build clients
 _state = {}
+REPLAY_FILE_NAME = "dpop-replay.sqlite3"
+# Seconds a failed replay store is left alone before one request probes it. Redis: as long as
+# the 503's Retry-After. The file: a failure there is local and quick to retry.
+REPLAY_STORE_PAUSE = {"cache": 5.0, "file": 1.0}
+OUTAGE_SUMMARY_INTERVAL = 60.0  # seconds between two "still unavailable" lines
 
 
 def _get(name, build, config=None):
@@ -265,10 +272,24 @@ def build_proof_verifier(config):
 
 
 def build_replay_store(config):
-    alias = config.DPOP_REPLAY_CACHE
-    if alias is None:
+    """The store named by ``DPOP_REPLAY_STORE``; the shared ones behind a circuit breaker.
+
+    An unknown name (a system check reports it) gets the default, the shared file.
+    """
+    kind = config.DPOP_REPLAY_STORE
+    if kind == "memory":
         return InProcessReplayStore()
-    return CacheReplayStore(AliasCache(alias))
+    if kind == "cache":
+        store = CacheReplayStore(AliasCache(config.DPOP_REPLAY_CACHE))
+    else:
+        kind, store = "file", SQLiteReplayStore(replay_file(config))
+    return GuardedReplayStore(store, name=kind, pause=REPLAY_STORE_PAUSE[kind],
+                              summary_interval=OUTAGE_SUMMARY_INTERVAL)
+
+
+def replay_file(config):
+    """The SQLite file of the "file" replay store."""
+    return config.state_dir / REPLAY_FILE_NAME
 
 
 def build_nonces(config):
