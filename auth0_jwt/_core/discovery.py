@@ -133,7 +133,7 @@ class MetadataClient(RemoteDocument):
         self._fetched_at, self._fetched_wall = fetched_at, fetched_wall
 
     def _summary(self):
-        return f"jwks_uri {self._document['jwks_uri']}"
+        return f"jwks_uri {printable(self._document['jwks_uri'])}"
 
 
 def parse_metadata(body, issuer):
