@@ -35,6 +35,19 @@ def page(chromium, server):
     return Page(chromium, server)
 
 
+def detached(element):
+    """True once ``element`` left the page. Selenium's ``staleness_of`` expects a stale
+    element error; chromium can answer a page mid-navigation with another error ("Node with
+    given id does not belong to the document"), which means the same."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        element.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException included
+        return True
+    return False
+
+
 class Page:
     def __init__(self, browser, server):
         self.browser, self.server = browser, server
@@ -55,12 +68,11 @@ class Page:
 
     def click(self, selector):
         """Click and wait until the next page has replaced this one."""
-        from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
 
         element = self.find(selector)
         element.click()
-        WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(element))
+        WebDriverWait(self.browser, 10).until(lambda _: detached(element))
 
     def paste(self, token):
         # Like a clipboard paste: the value at once (send_keys would type ~900 keystrokes).

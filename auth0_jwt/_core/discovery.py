@@ -7,22 +7,24 @@ when that fails, from the RFC 8414 section 3.1 location
 ``issuer`` is identical to the configured issuer (RFC 8414 section 3.3, OIDC Discovery section
 4.3): otherwise anyone able to serve a document there could name their own keys.
 
-The document is cached like the JWKS: refreshed after ``cache_lifetime``, fetched at most once
-per ``cooldown``, by one thread while the others wait, bounded in time and size, and a failed
-refresh keeps the document already held. With no document the keys are unavailable (503).
+The document is held with the same guarantees as the key set (``remote.py``, shared with
+``jwks.py``): a request never waits on the network for a document the process holds; the
+first fetch is waited for at most ``wait`` seconds, then 503 while it goes on; every fetch
+(both locations together) runs in a background thread under one deadline of ``timeout``
+seconds, capped in size, without redirects; a failed fetch is retried a second later while
+nothing is held; the document is refreshed in the background at 80 % of its lifetime, and a
+failed refresh keeps the one held; an outage is one ERROR line, not one per request.
 """
 import ipaddress
 import json
 import logging
 import re
-import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-import urllib3
-
 from auth0_jwt._core.errors import SigningKeysUnavailable
+from auth0_jwt._core.fetch import FetchError, get_capped
+from auth0_jwt._core.remote import DocumentError, RemoteDocument
 
 logger = logging.getLogger("auth0_jwt.discovery")
 
@@ -31,7 +33,7 @@ RFC8414_PREFIX = "/.well-known/oauth-authorization-server"
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 
-class MetadataError(Exception):
+class MetadataError(DocumentError):
     """No usable metadata document; the message is safe to log."""
 
 
@@ -44,82 +46,94 @@ def metadata_urls(issuer):
     return (oidc, oauth)
 
 
-class MetadataClient:
+class MetadataClient(RemoteDocument):
     """The metadata of one issuer: ``jwks_uri()`` returns its JWKS URL or raises
-    ``SigningKeysUnavailable`` (no document could be fetched, or none was identical).
+    ``SigningKeysUnavailable`` (503: no document could be fetched, or none was identical, or
+    the first fetch is still running after ``wait`` seconds).
+
+    ``held_jwks_uri()`` never waits: the URL held, or None. The other options (``timeout``,
+    ``max_bytes``, ``cache_lifetime``, ``cooldown``, ``wait``, ``session``, ``clock``,
+    ``wall_clock``, ``shared_store``) are ``JWKSClient``'s, for the metadata document.
     """
 
+    logger = logger
+    label = "Issuer metadata"
+    thread_name = "auth0_jwt-metadata-fetch"
+    held_note = "serving the document held"
+    none_note = "no metadata document known"
+
     def __init__(self, issuer, *, timeout=5.0, max_bytes=100_000, cache_lifetime=600,
-                 cooldown=30, session=None, clock=time.monotonic, urls=None):
+                 cooldown=30, wait=1.0, session=None, clock=time.monotonic,
+                 wall_clock=time.time, shared_store=None, urls=None, log_summary_every=60.0):
         self.issuer = issuer
         self.urls = tuple(urls) if urls else metadata_urls(issuer)
-        self.timeout = timeout
         self.max_bytes = max_bytes
-        self.cache_lifetime = cache_lifetime
-        self.cooldown = cooldown
-        self._session = session
-        self._clock = clock
-        self._lock = threading.Lock()
         self._document = None
-        self._fetched_at = None
-        self._last_attempt = None
-        self.fetch_count = 0
+        super().__init__(endpoint="Issuer metadata endpoint", timeout=timeout,
+                         cache_lifetime=cache_lifetime, cooldown=cooldown, wait=wait,
+                         session=session, clock=clock, wall_clock=wall_clock,
+                         shared_store=shared_store, log_summary_every=log_summary_every)
 
-    def jwks_uri(self):
-        """The JWKS URL of the document held, fetching or refreshing it first if needed."""
-        if self._document is None:
-            self.refresh(wait=True)
-        elif self._clock() - self._fetched_at >= self.cache_lifetime:
-            self.refresh(wait=False)  # a stale document keeps working while one thread fetches
+    def jwks_uri(self, wait=None):
+        """The JWKS URL of the document held; with none, start a fetch (if the schedule
+        allows) and wait for it at most ``wait`` seconds (default: the client's ``wait``)."""
+        uri = self.held_jwks_uri()
+        if uri is not None:
+            return uri
+        self.ready(wait)
         document = self._document
         if document is None:
+            self._outage.refused()
             raise SigningKeysUnavailable()
         return document["jwks_uri"]
+
+    def held_jwks_uri(self):
+        """The JWKS URL held, or None; never waits (a refresh that is due starts in the
+        background, and the document held is used meanwhile)."""
+        document = self._document
+        if document is None:
+            return None
+        if self._clock() >= self._due:
+            self._refresh_if_due()
+        return document["jwks_uri"]
+
+    @property
+    def log_extra(self):
+        return {"issuer": self.issuer}
 
     def current_jwks_uri(self):
         """The JWKS URL held now, or None; never fetches."""
         document = self._document
         return document["jwks_uri"] if document is not None else None
 
-    def refresh(self, wait=True):
-        if not self._lock.acquire(blocking=wait):
-            return
-        try:
-            now = self._clock()
-            if self._last_attempt is not None and now - self._last_attempt < self.cooldown:
-                return
-            self._last_attempt = now
-            self._fetch_and_store(now)
-        finally:
-            self._lock.release()
+    # -- what RemoteDocument asks of a metadata document ------------------------------------
 
-    # -- steps ------------------------------------------------------------------------------
+    def _holds(self):
+        return self._document is not None
 
-    def _fetch_and_store(self, now):
+    def _download_document(self, session, deadline):
+        # Both locations under the one deadline: a fetch takes at most ``timeout`` in all.
         problems = []
         for url in self.urls:
             try:
-                document = self._fetch(url)
-            except MetadataError as exc:
+                body = get_capped(session, url, deadline=deadline, max_bytes=self.max_bytes,
+                                  headers={"Accept": "application/json"})
+                return self._parse(body), body
+            except (FetchError, MetadataError) as exc:
                 problems.append(f"{url}: {exc}")
-                continue
-            self._document, self._fetched_at = document, now
-            logger.info("Issuer metadata fetched from %s", url,
-                        extra={"issuer": self.issuer, "jwks_url": document["jwks_uri"]})
-            return
-        logger.warning("Issuer metadata unavailable (%s)%s", "; ".join(problems),
-                       "; serving the document held" if self._document else "",
-                       extra={"issuer": self.issuer})
+                if deadline.expired or deadline.remaining() <= 0:
+                    break
+        raise MetadataError("; ".join(problems))
 
-    def _fetch(self, url):
-        self.fetch_count += 1
-        body = bounded_get(self._session_or_default(), url, self.timeout, self.max_bytes)
+    def _parse(self, body):
         return parse_metadata(body, self.issuer)
 
-    def _session_or_default(self):
-        if self._session is None:
-            self._session = requests.Session()
-        return self._session
+    def _install(self, document, fetched_at, fetched_wall):
+        self._document = document
+        self._fetched_at, self._fetched_wall = fetched_at, fetched_wall
+
+    def _summary(self):
+        return f"jwks_uri {printable(self._document['jwks_uri'])}"
 
 
 def parse_metadata(body, issuer):
@@ -164,36 +178,6 @@ def _is_loopback(host):
         return False
 
 
-def bounded_get(session, url, timeout, max_bytes):
-    """GET ``url``: status 200, no redirects, at most ``max_bytes`` within about ``timeout``."""
-    deadline = time.monotonic() + timeout
-    try:
-        with session.get(url, timeout=timeout, stream=True, allow_redirects=False,
-                         headers={"Accept": "application/json"}) as response:
-            if response.status_code != 200:
-                raise MetadataError(f"HTTP status {response.status_code}")
-            return _read_capped(response.raw, deadline, max_bytes)
-    except requests.RequestException as exc:
-        raise MetadataError(type(exc).__name__) from exc
-
-
-def _read_capped(raw, deadline, max_bytes):
-    # One socket read per call, so a server dribbling bytes cannot hold the fetch (see jwks.py).
-    body = bytearray()
-    while True:
-        if time.monotonic() > deadline:
-            raise MetadataError("response took longer than the timeout")
-        try:
-            chunk = raw.read1(16384, decode_content=True)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise MetadataError(type(exc).__name__) from exc
-        if not chunk:
-            return bytes(body)
-        body += chunk
-        if len(body) > max_bytes:
-            raise MetadataError(f"response larger than {max_bytes} bytes")
-
-
 def printable(value, limit=120):
     text = _UNPRINTABLE.sub("?", value[:limit])
     return text + "..." if len(value) > limit else text
@@ -205,6 +189,10 @@ class DiscoveredKeySource:
     ``jwks_client_for(url)`` returns the JWKS client of a URL (the runtime shares one per URL
     per process). ``version`` changes when the key set or the JWKS URL changes, so the token
     cache forgets tokens verified under keys that are gone.
+
+    ``get_key`` has ``JWKSClient.get_key``'s contract. A request waits on the network at most
+    the metadata client's ``wait`` in all: what it spent waiting for the metadata is taken
+    from its wait for the keys.
     """
 
     def __init__(self, metadata, jwks_client_for):
@@ -213,7 +201,10 @@ class DiscoveredKeySource:
         self._current = (None, None)  # (JWKS URL, its client): the lookup is done once per URL
 
     def get_key(self, kid, alg):
-        return self._client(self.metadata.jwks_uri()).get_key(kid, alg)
+        uri = self.metadata.held_jwks_uri()
+        if uri is None:
+            return self._get_key_after_discovery(kid, alg)
+        return self._client(uri).get_key(kid, alg)
 
     @property
     def version(self):
@@ -225,18 +216,24 @@ class DiscoveredKeySource:
         return uri is not None and self._client(uri).has_keys()
 
     def ready(self, wait=None):
-        """True when the JWKS named by the metadata holds keys (see ``JWKSClient.ready``)."""
-        uri = self.metadata.current_jwks_uri()
-        if uri is None:
-            self.metadata.refresh(wait=bool(wait))
-            uri = self.metadata.current_jwks_uri()
-        return uri is not None and self._client(uri).ready(wait)
+        """True when the JWKS named by the metadata holds keys; else start what fetch the
+        schedules allow and wait at most ``wait`` seconds in all (default: the metadata
+        client's ``wait``), see ``JWKSClient.ready``."""
+        budget = Budget(self.metadata.wait if wait is None else wait)
+        if not self.metadata.ready(budget.left()):
+            return False
+        return self._client(self.metadata.current_jwks_uri()).ready(budget.left())
 
     def refresh(self, wait=True):
         self.metadata.refresh(wait)
         uri = self.metadata.current_jwks_uri()
         if uri is not None:
             self._client(uri).refresh(wait)
+
+    def _get_key_after_discovery(self, kid, alg):
+        budget = Budget(self.metadata.wait)
+        uri = self.metadata.jwks_uri()  # waits at most the whole budget, or raises (503)
+        return self._client(uri).get_key_within(kid, alg, budget.left())
 
     def _client(self, uri):
         current_uri, client = self._current
@@ -247,3 +244,15 @@ class DiscoveredKeySource:
 
     def __repr__(self):
         return f"<DiscoveredKeySource issuer={self.metadata.issuer!r}>"
+
+
+class Budget:
+    """Seconds of waiting left to one caller, on the real monotonic clock."""
+
+    __slots__ = ("ends",)
+
+    def __init__(self, seconds):
+        self.ends = time.monotonic() + seconds
+
+    def left(self):
+        return max(0.0, self.ends - time.monotonic())

@@ -29,53 +29,32 @@ A shared copy (``shared_store``) carries its fetch time; a process that loads it
 age, and so refreshes and cooldowns, by that time, never by when it loaded it.
 
 Background work is fork-safe (a forked child forgets a fetch its parent had in flight and
-starts its own) and ends with the client: ``close()`` cuts a fetch in flight short.
+starts its own) and ends with the client: ``close()`` cuts a fetch in flight short. The
+schedule, threads, waits, shared copy and outage log are ``remote.py``'s, shared with the
+issuer metadata client (``discovery.py``); what is particular to keys lives here.
 """
 import json
 import logging
-import math
-import os
-import threading
 import time
-import weakref
 
 from jose import jwk
 
 from auth0_jwt._core.errors import SigningKeysUnavailable, UnknownSigningKey
-from auth0_jwt._core.fetch import Deadline, FetchError, deadline_session, get_capped
-from auth0_jwt._core.outage import OutageLog
+from auth0_jwt._core.fetch import FetchError, get_capped
+from auth0_jwt._core.remote import DocumentError, RemoteDocument
 
 logger = logging.getLogger("auth0_jwt.jwks")
 
 # RFC 7518 section 3.3: RSA keys for RS* must be at least 2048 bits.
 MIN_RSA_BITS = 2048
 RSA_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
-REFRESH_AT = 0.8  # of cache_lifetime: the background refresh starts this early
-FIRST_RETRY = 1.0  # seconds after a failed fetch (doubling for background refreshes)
-SHARED_POLL = 0.05  # seconds between looks at the shared copy while another process fetches
-# A shared copy outlives its freshness: a process starting during an outage is better off
-# with keys it knows to be old (it refreshes them at once) than with none.
-SHARED_COPY_TTL = 24 * 3600
-NEVER = float("inf")
 
 
-class JWKSFetchError(Exception):
+class JWKSFetchError(DocumentError):
     """The JWKS endpoint gave no usable key set; the message is safe to log."""
 
 
-class _Fetch:
-    """One fetch in flight: what it is for, when it started, who may wait for it."""
-
-    def __init__(self, kid, started, waitable):
-        self.kid = kid  # the kid a request is missing, or None (refresh, readiness)
-        self.started = started  # client clock
-        self.started_real = time.monotonic()  # waits and durations are real time
-        self.waitable = waitable
-        self.done = threading.Event()
-        self.deadline = None
-
-
-class JWKSClient:
+class JWKSClient(RemoteDocument):
     """Signing keys of one JWKS URL, as ``{kid: {alg: python-jose key}}``.
 
     ``get_key(kid, alg)`` returns the key or raises ``UnknownSigningKey`` (the latest key set
@@ -96,40 +75,27 @@ class JWKSClient:
     shared copy, which other hosts read.
     """
 
+    logger = logger
+    label = "JWKS"
+    thread_name = "auth0_jwt-jwks-fetch"
+    held_note = "serving cached keys"
+    none_note = "no signing key known"
+    stale_field = "stale_keys_served"
+
     def __init__(self, url, *, algorithms=("RS256",), timeout=5.0, max_bytes=100_000,
                  cache_lifetime=600, cooldown=30, wait=1.0, session=None, clock=time.monotonic,
                  wall_clock=time.time, shared_store=None, log_summary_every=60.0):
         self.url = url
         self.algorithms = tuple(a for a in algorithms if a in RSA_ALGORITHMS)
-        self.timeout = timeout
         self.max_bytes = max_bytes
-        self.cache_lifetime = cache_lifetime
-        self.cooldown = cooldown
-        self.wait = wait
-        self._session = session
-        self._clock = clock
-        self._wall = wall_clock
-        self._shared_store = shared_store
-        self._first_retry = min(FIRST_RETRY, cooldown)
-        self._refresh_age = max(REFRESH_AT * cache_lifetime, cooldown)
-        self._lock = threading.Lock()
         self._keys = {}
         self._fingerprint = frozenset()
-        self._fetched_at = None  # clock time of the held set's fetch (ours or a shared copy's)
-        self._fetched_wall = None  # the same in wall time, as the shared copy carries it
-        self._due = -NEVER  # before this clock time, get_key looks no further than the dict
-        self._fetch = None
-        self._failures = 0  # consecutive failed fetches
-        self._attempt_ended = None
-        self._prompt = True  # the last fetch ended within ``wait``: requests may wait again
         self._suppressed_for = None
-        self._closed = False
-        self._outage = OutageLog(logger, "JWKS endpoint", summary_every=log_summary_every,
-                                 clock=clock, extra={"jwks_url": url})
         self.version = 0
-        self.fetch_count = 0
-        self.shared_loads = 0
-        _track_for_fork(self)
+        super().__init__(endpoint="JWKS endpoint", timeout=timeout,
+                         cache_lifetime=cache_lifetime, cooldown=cooldown, wait=wait,
+                         session=session, clock=clock, wall_clock=wall_clock,
+                         shared_store=shared_store, log_summary_every=log_summary_every)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -140,52 +106,30 @@ class JWKSClient:
             key = entry.get(alg)
             if key is not None:
                 return key
-        return self._get_key_slowly(kid, alg, entry)
+        return self._get_key_slowly(kid, alg, entry, self.wait)
+
+    def get_key_within(self, kid, alg, wait):
+        """``get_key``, waiting at most ``wait`` seconds for a fetch (the rest of a caller's
+        budget, e.g. after it waited for the issuer's metadata)."""
+        return self._get_key_slowly(kid, alg, self._keys.get(kid), min(wait, self.wait))
 
     def has_keys(self):
         return bool(self._keys)
 
-    def ready(self, wait=None):
-        """True when keys are held; else start a fetch (if the schedule allows) and wait for
-        it at most ``wait`` seconds (default: the client's ``wait``)."""
-        if self._keys:
-            return True
-        fetch = self._current_or_new_fetch(None, self._clock())
-        if fetch is not None:
-            self._wait_for(fetch, self.wait if wait is None else wait)
-        return bool(self._keys)
-
-    def refresh(self, wait=True):
-        """Fetch now unless a fetch is running or the schedule forbids it (a successful fetch
-        less than ``cooldown`` ago, a failed one less than ``FIRST_RETRY`` ago). With ``wait``,
-        block until the fetch in flight ends: at most ``timeout`` (a server hook, never a
-        request: requests wait at most ``wait``)."""
-        fetch = self._current_or_new_fetch(None, self._clock(), quiet=True)
-        if fetch is not None and wait:
-            fetch.done.wait(self.timeout + 1)
-
-    def wait_for_fetch(self, timeout):
-        """Block until no fetch is in flight (or ``timeout`` real seconds); True if none is."""
-        fetch = self._fetch
-        return fetch is None or fetch.done.wait(timeout)
-
-    def close(self):
-        """Start no more fetches and cut the one in flight short (its thread ends at once)."""
-        self._closed = True
-        fetch = self._fetch
-        if fetch is not None and fetch.deadline is not None:
-            fetch.deadline.expire()
+    @property
+    def log_extra(self):
+        return {"jwks_url": self.url}
 
     # -- the request path -------------------------------------------------------------------
 
-    def _get_key_slowly(self, kid, alg, entry):
+    def _get_key_slowly(self, kid, alg, entry, wait):
         if entry is not None:
             self._refresh_if_due()  # in the background: this request goes on with the key
             return _key_for(entry, alg)
         now = self._clock()
         fetch = self._current_or_new_fetch(kid, now)
         if fetch is not None:
-            self._wait_for(fetch, self.wait)
+            self._wait_for(fetch, wait)
             entry = self._keys.get(kid)
             if entry is not None:
                 return _key_for(entry, alg)
@@ -196,121 +140,35 @@ class JWKSClient:
             raise SigningKeysUnavailable()
         raise UnknownSigningKey()
 
-    def _refresh_if_due(self):
-        with self._lock:
-            now = self._clock()
-            if self._fetch is None and now >= self._due and not self._closed:
-                self._start(None, now, waitable=False)
-
-    def _current_or_new_fetch(self, kid, now, quiet=False):
-        """The fetch in flight, or a new one if the schedule allows it now, or None."""
-        with self._lock:
-            if self._fetch is not None:
-                return self._fetch
-            if self._closed or not self._may_fetch_now(now, quiet):
-                return None
-            return self._start(kid, now, waitable=self._prompt)
-
-    def _may_fetch_now(self, now, quiet):
-        if self._attempt_ended is None:
-            return True
-        if self._failures or not self._keys:
-            return now - self._attempt_ended >= self._first_retry
-        if now - self._fetched_at >= self.cooldown:
-            return True
-        if not quiet:
-            self._log_suppressed()
-        return False
-
-    def _wait_for(self, fetch, wait):
-        # Waits are bounded from the fetch's start: however many requests pile up behind a
-        # hanging fetch, together they wait ``wait`` once.
-        if fetch.waitable and wait > 0:
-            remaining = fetch.started_real + wait - time.monotonic()
-            if remaining > 0:
-                fetch.done.wait(remaining)
-
-    def _log_suppressed(self):
+    def _refused_by_cooldown(self):
         # Once per fetched set: a storm of forged kids must not become a storm of log lines.
         if self._suppressed_for != self._fetched_at:
             self._suppressed_for = self._fetched_at
             logger.info("JWKS refetch suppressed by cooldown (%ss)", self.cooldown,
                         extra={"jwks_url": self.url})
 
-    # -- the fetch thread -------------------------------------------------------------------
+    # -- what RemoteDocument asks of a key set ----------------------------------------------
 
-    def _start(self, kid, now, waitable):
-        """Start a fetch thread (the caller holds the lock)."""
-        fetch = _Fetch(kid, now, waitable)
-        fetch.deadline = Deadline(self.timeout)
-        thread = threading.Thread(target=self._run, args=(fetch,), daemon=True,
-                                  name="auth0_jwt-jwks-fetch")
-        self._fetch, self._due = fetch, NEVER
-        try:
-            thread.start()
-        except RuntimeError:  # no thread to be had: fail this attempt, serve what is held
-            self._fetch, self._due = None, now + self._first_retry
-            return None
-        return fetch
-
-    def _run(self, fetch):
-        try:
-            source = self._update(fetch)
-        except JWKSFetchError as exc:
-            if not self._closed:  # cut short by close(): no outage to report
-                self._failed(fetch, str(exc))
-        except Exception as exc:  # a bug must not leave the client without fetches for good
-            logger.exception("JWKS fetch raised %s", type(exc).__name__)
-            self._failed(fetch, type(exc).__name__)
-        else:
-            self._succeeded(fetch, source)
-        finally:
-            with self._lock:
-                if self._fetch is fetch:
-                    self._fetch = None
-            fetch.done.set()
-
-    def _update(self, fetch):
-        """Bring the held set up to date for ``fetch``: a newer shared copy, else a download."""
-        if self._adopt_shared_copy() and not self._download_needed(fetch.kid):
-            return "loaded from the shared cache"
-        deadline = fetch.deadline
-        while True:
-            if self._claim():
-                try:
-                    return self._download(deadline)
-                finally:
-                    self._release()
-            # Another process is downloading: its copy will do, unless it is not enough.
-            time.sleep(min(SHARED_POLL, deadline.remaining()))
-            if self._adopt_shared_copy() and not self._download_needed(fetch.kid):
-                return "loaded from the shared cache"
-            if deadline.expired or deadline.remaining() <= 0:
-                raise JWKSFetchError(f"no complete response within {self.timeout:g} s")
+    def _holds(self):
+        return bool(self._keys)
 
     def _download_needed(self, kid):
         """Is the held set (just loaded from the shared copy) too old for this fetch?"""
-        age = self._clock() - self._fetched_at
         if kid is not None and kid not in self._keys:
-            return age >= self.cooldown  # younger: the key is simply unknown (401)
-        return age >= self._refresh_age
+            # Younger than the cooldown: the key is simply unknown (401).
+            return self._clock() - self._fetched_at >= self.cooldown
+        return super()._download_needed(kid)
 
-    def _download(self, deadline):
-        self.fetch_count += 1
-        started, wall = self._clock(), self._wall()
-        session = self._session or deadline_session()
+    def _download_document(self, session, deadline):
         try:
-            with deadline:
-                body = get_capped(session, self.url, deadline=deadline, max_bytes=self.max_bytes,
-                                  headers={"Accept": "application/json"})
+            body = get_capped(session, self.url, deadline=deadline, max_bytes=self.max_bytes,
+                              headers={"Accept": "application/json"})
         except FetchError as exc:
             raise JWKSFetchError(str(exc)) from exc
-        finally:
-            if session is not self._session:
-                session.close()  # the next fetch opens a connection under its own deadline
-        self._install(parse_key_set(body, self.algorithms), started, wall)
-        self._share(body, wall)
-        return "fetched"
+        return self._parse(body), body
+
+    def _parse(self, body):
+        return parse_key_set(body, self.algorithms)
 
     def _install(self, keys, fetched_at, fetched_wall):
         fingerprint = frozenset((kid, alg, _public_numbers(key))
@@ -323,103 +181,8 @@ class JWKSClient:
             self._fingerprint = fingerprint
             self.version += 1
 
-    def _succeeded(self, fetch, source):
-        elapsed = time.monotonic() - fetch.started_real
-        with self._lock:
-            self._failures = 0
-            self._attempt_ended = self._clock()
-            self._prompt = elapsed < self.wait
-            self._due = self._fetched_at + self._refresh_age
-        refused = self._outage.recovered()
-        logger.info("JWKS %s: %d signing key(s) in %.0f ms%s", source, len(self._keys),
-                    elapsed * 1000, f"; {refused} request(s) answered 503 meanwhile"
-                    if refused else "", extra={"jwks_url": self.url})
-
-    def _failed(self, fetch, reason):
-        elapsed = time.monotonic() - fetch.started_real
-        with self._lock:
-            self._failures += 1
-            self._attempt_ended = now = self._clock()
-            self._prompt = elapsed < self.wait
-            backoff = self._first_retry * 2 ** min(self._failures - 1, 32)
-            self._due = now + min(self.cooldown, backoff)
-        held = bool(self._keys)
-        self._outage.failure("JWKS fetch failed: %s; %s", reason,
-                             "serving cached keys" if held else "no signing key known",
-                             stale_keys_served=held)
-
-    # -- the shared copy --------------------------------------------------------------------
-
-    def _adopt_shared_copy(self):
-        """Install the shared copy if it was fetched after the held set; True if it was."""
-        copy = self._read_shared()
-        if copy is None:
-            return False
-        fetched_wall, body = copy
-        if self._fetched_wall is not None and fetched_wall <= self._fetched_wall:
-            return False
-        try:
-            keys = parse_key_set(body, self.algorithms)
-        except JWKSFetchError:
-            return False  # a bad shared entry is not trusted: download instead
-        age = max(0.0, self._wall() - fetched_wall)  # another host's clock may run ahead
-        self._install(keys, self._clock() - age, fetched_wall)
-        self.shared_loads += 1
-        logger.info("JWKS shared copy loaded: %d signing key(s), fetched %.0f s ago", len(keys),
-                    age, extra={"jwks_url": self.url})
-        return True
-
-    def _read_shared(self):
-        if self._shared_store is None:
-            return None
-        try:
-            value = self._shared_store.get()
-        except Exception as exc:  # the shared cache is an optimisation: fall back to fetching
-            logger.warning("JWKS shared cache unreadable: %s", type(exc).__name__)
-            return None
-        if (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], (int, float))
-                and not isinstance(value[0], bool) and math.isfinite(value[0])
-                and isinstance(value[1], bytes)):
-            return value
-        return None
-
-    def _share(self, body, fetched_wall):
-        if self._shared_store is None:
-            return
-        try:
-            self._shared_store.set((fetched_wall, body), max(SHARED_COPY_TTL,
-                                                             self.cache_lifetime))
-        except Exception as exc:
-            logger.warning("JWKS shared cache not written: %s", type(exc).__name__)
-
-    def _claim(self):
-        """True if this process may download now (no other one holds the shared claim)."""
-        claim = getattr(self._shared_store, "claim", None)
-        if claim is None:
-            return True
-        try:
-            return bool(claim(self.timeout + 1))
-        except Exception as exc:  # a cache outage must not stop the fetch
-            logger.warning("JWKS shared cache unreadable: %s", type(exc).__name__)
-            return True
-
-    def _release(self):
-        release = getattr(self._shared_store, "release", None)
-        if release is not None:
-            try:
-                release()
-            except Exception:  # the claim expires by itself
-                pass
-
-    # -- fork -------------------------------------------------------------------------------
-
-    def _after_fork_in_child(self):
-        self._lock = threading.Lock()
-        self._outage.after_fork()
-        if self._fetch is not None:
-            # Its thread exists only in the parent: start over (the next request refreshes).
-            self._fetch = None
-            self._due = -NEVER
+    def _summary(self):
+        return f"{len(self._keys)} signing key(s)"
 
 
 def _key_for(entry, alg):
@@ -427,22 +190,6 @@ def _key_for(entry, alg):
     if key is None:
         raise UnknownSigningKey()
     return key
-
-
-_clients = weakref.WeakSet()
-_fork_hook = []
-
-
-def _track_for_fork(client):
-    if not _fork_hook:
-        _fork_hook.append(True)
-        os.register_at_fork(after_in_child=_after_fork_in_child)
-    _clients.add(client)
-
-
-def _after_fork_in_child():
-    for client in list(_clients):
-        client._after_fork_in_child()
 
 
 def parse_key_set(body, algorithms):

@@ -30,6 +30,7 @@ from auth0_jwt._core.static_keys import SecretKeySource, StaticKeySource
 from auth0_jwt._core.validators import ClaimValidators
 from auth0_jwt._dev.local_issuer import LocalIssuer, NoTrustedIssuer
 from auth0_jwt._core.nonces import NonceSource
+from auth0_jwt._core.remote import RemoteDocument
 from auth0_jwt._core.replay import CacheReplayStore, InProcessReplayStore
 from auth0_jwt._core.replay_guard import GuardedReplayStore
 from auth0_jwt._core.replay_sqlite import SQLiteReplayStore
@@ -237,15 +238,17 @@ def build_jwks_client(url, algorithms, config):
         cache_lifetime=config.JWKS_CACHE_LIFETIME,
         cooldown=config.JWKS_REFETCH_COOLDOWN,
         wait=config.JWKS_WAIT,
-        shared_store=build_jwks_store(config, url),
+        shared_store=build_shared_store(config, "jwks", url),
     )
 
 
 def get_metadata_client(issuer):
-    """The one ``MetadataClient`` (discovery) of ``issuer`` in this process."""
+    """The one ``MetadataClient`` (discovery) of ``issuer`` in this process, with the JWKS
+    fetch policy (``JWKS_*``): the metadata is one more document the keys depend on."""
     return _get(("metadata", issuer), lambda config: MetadataClient(
         issuer, timeout=config.JWKS_TIMEOUT, max_bytes=config.JWKS_MAX_BYTES,
-        cache_lifetime=config.JWKS_CACHE_LIFETIME, cooldown=config.JWKS_REFETCH_COOLDOWN))
+        cache_lifetime=config.JWKS_CACHE_LIFETIME, cooldown=config.JWKS_REFETCH_COOLDOWN,
+        wait=config.JWKS_WAIT, shared_store=build_shared_store(config, "metadata", issuer)))
 
 
 def get_local_issuer(config):
@@ -253,12 +256,14 @@ def get_local_issuer(config):
     return LocalIssuer(config.LOCAL_ISSUER_KEY_FILE)
 
 
-def build_jwks_store(config, url):
+def build_shared_store(config, kind, url):
+    """The entry of ``JWKS_SHARED_CACHE`` sharing the ``kind`` ("jwks", "metadata") document
+    of ``url`` (a JWKS URL, an issuer), or None."""
     alias = config.JWKS_SHARED_CACHE
     if alias is None:
         return None
     url_hash = hashlib.sha256((url or "").encode("utf-8")).hexdigest()[:32]
-    return CacheEntry(AliasCache(alias), f"auth0_jwt:jwks:{url_hash}")
+    return CacheEntry(AliasCache(alias), f"auth0_jwt:{kind}:{url_hash}")
 
 
 def build_proof_verifier(config):
@@ -313,15 +318,16 @@ class AliasCache:
 def reset():
     """Forget the verifiers (and their cached keys); the next request builds new ones.
 
-    The dropped JWKS client is closed: a fetch it has in flight ends now, not at its deadline
-    (settings overrides in tests reset constantly: no thread outlives its client for long).
+    Every dropped JWKS and metadata client is closed: a fetch it has in flight ends now, not
+    at its deadline (settings overrides in tests reset constantly: no thread outlives its
+    client for long).
     """
     with _lock:
-        verifier = _state.get("verifier")
+        dropped = list(_state.values())
         _state.clear()
-    close = getattr(getattr(verifier, "key_source", None), "close", None)
-    if close is not None:
-        close()
+    for value in dropped:
+        if isinstance(value, RemoteDocument):
+            value.close()
 
 
 def warm_up(force=False):
