@@ -57,7 +57,7 @@ DEFAULTS = {
     # Responses
     "REALM": "api",
     # DPoP sender-constrained tokens (RFC 9449)
-    "DPOP_MODE": "off",  # "off": Bearer only | "allowed": Bearer and DPoP | "required": DPoP only
+    "DPOP_MODE": "allowed",  # "off": Bearer only | "allowed": Bearer and DPoP | "required": DPoP only
     "DPOP_ALGORITHMS": ["ES256", "PS256", "RS256"],  # proof algorithms, sent in the challenge
     "DPOP_IAT_WINDOW": 60,  # seconds a proof stays acceptable after its "iat"
     "DPOP_IAT_LEEWAY": 5,  # seconds of client clock skew allowed, both directions

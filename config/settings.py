@@ -196,7 +196,7 @@ AUTH0_JWT = {
     "CLIENT_IP_HEADER": "X-Forwarded-For" if BEHIND_PROXY else None,
     # With a shared cache configured, workers share one JWKS download.
     "JWKS_SHARED_CACHE": "default" if CACHE_URL else None,
-    "DPOP_MODE": env.str("AUTH0_DPOP_MODE", default="off").strip().lower(),
+    "DPOP_MODE": env.str("AUTH0_DPOP_MODE", default="allowed").strip().lower(),
     "DPOP_ALGORITHMS": env.list("AUTH0_DPOP_ALGORITHMS", default=["ES256", "PS256", "RS256"]),
     "DPOP_IAT_WINDOW": env_number("AUTH0_DPOP_IAT_WINDOW", 60),
     "DPOP_IAT_LEEWAY": env_number("AUTH0_DPOP_IAT_LEEWAY", 5),

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from api.urls import urlpatterns
 from tests.keys import mint
+from tests.expected import and_dpop
 
 ISO_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 UNAUTHORIZED = {"error": "unauthorized", "message": "Authentication required"}
@@ -32,7 +33,7 @@ def test_protected_route_without_token_is_401_unauthorized(api, path):
     response = api(path)
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response["WWW-Authenticate"] == and_dpop('Bearer realm="api"')
 
 
 @pytest.mark.parametrize("path", PROTECTED)
@@ -42,7 +43,7 @@ def test_protected_route_with_invalid_token_is_401_invalid_token(api, path, othe
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token", "message": "Invalid token signature"}
     assert response["WWW-Authenticate"] == (
-        'Bearer realm="api", error="invalid_token", error_description="Invalid token signature"')
+        and_dpop('Bearer realm="api", error="invalid_token", error_description="Invalid token signature"'))
 
 
 # The Express quickstart's 200 bodies, key for key and string for string ("timestamp": any
@@ -113,8 +114,8 @@ def test_scoped_route_without_the_scope_is_403_insufficient_scope(api, token, pa
     assert response.json() == {"error": "insufficient_scope", "message": "Insufficient scope",
                                "required_scopes": [scope]}
     assert response["WWW-Authenticate"] == (
-        f'Bearer realm="api", error="insufficient_scope", '
-        f'error_description="Insufficient scope", scope="{scope}"')
+        and_dpop(f'Bearer realm="api", error="insufficient_scope", '
+        f'error_description="Insufficient scope", scope="{scope}"'))
 
 
 def test_permissions_array_grants_scopes(api, token):

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from auth0_jwt._drf.authentication import Auth0JWTAuthentication
 from auth0_jwt._core.tokens import VerifiedToken
 from auth0_jwt._drf.users import TokenUser
+from tests.expected import and_dpop
 
 pytestmark = pytest.mark.urls("tests.urls")
 
@@ -19,7 +20,7 @@ def invalid_request(api, header, message):
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "message": message}
     assert response["WWW-Authenticate"] == (
-        f'Bearer realm="api", error="invalid_request", error_description="{message}"')
+        and_dpop(f'Bearer realm="api", error="invalid_request", error_description="{message}"'))
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
@@ -49,12 +50,12 @@ def test_token_with_characters_outside_b64token_is_400(api, bad):
     invalid_request(api, f"Bearer {bad}", "Bearer token contains characters that are not allowed")
 
 
-@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Token abc", "Bearerabc", "DPoP abc"])
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Token abc", "Bearerabc", "Negotiate abc"])
 def test_another_scheme_is_not_ours_and_gives_401_unauthorized(api, header):
     response = api("/api/private", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response["WWW-Authenticate"] == and_dpop('Bearer realm="api"')
 
 
 def test_view_sees_the_token_principal_and_the_verified_token(api, token):

@@ -80,7 +80,7 @@ def test_content_length_over_the_upload_limit_beside_a_bearer_token_is_a_400(
     assert_refused(response, TOO_BIG, log, "RequestDataTooBig")
 
 
-@pytest.mark.parametrize("authorization", ["Basic dXNlcjpwYXNz", "DPoP x", None])
+@pytest.mark.parametrize("authorization", ["Basic dXNlcjpwYXNz", "Negotiate x", None])
 def test_content_length_over_the_upload_limit_with_no_token_of_ours_is_never_read(
         client, auth0_settings, log, authorization):
     headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}

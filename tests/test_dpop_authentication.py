@@ -22,7 +22,8 @@ def dpop_key():
 
 @pytest.fixture
 def dpop_mode(configure):
-    """Turn DPoP on for one test: ``dpop_mode("allowed", DPOP_IAT_WINDOW=30)``."""
+    """Set the DPoP mode for one test: ``dpop_mode("required", DPOP_IAT_WINDOW=30)``
+    ("allowed" is the default; "off" must be asked for)."""
 
     def apply(mode="allowed", **options):
         configure(DPOP_MODE=mode, **options)
@@ -112,14 +113,16 @@ def test_no_credentials_in_required_mode_offers_only_dpop(dpop_mode, call):
     assert_error(call(), 401, "unauthorized", "Authentication required", 'DPoP algs="ES256"')
 
 
-def test_off_mode_treats_the_dpop_scheme_as_not_ours(call, dpop_key, bound_token):
+def test_off_mode_treats_the_dpop_scheme_as_not_ours(dpop_mode, call, dpop_key, bound_token):
+    dpop_mode("off")
     token = bound_token()
     response = call(token=token, proof=dpop_key.proof(htu=URL, access_token=token))
     assert_error(response, 401, "unauthorized", "Authentication required", 'Bearer realm="api"')
 
 
 def test_off_mode_refuses_a_bound_token_as_bearer_with_the_message_of_the_other_modes(
-        call, bound_token):
+        dpop_mode, call, bound_token):
+    dpop_mode("off")
     # A stolen DPoP-bound token must not become a bearer token because this API has DPoP off.
     message = "DPoP-bound token must be sent with the DPoP scheme and a DPoP proof"
     assert_error(call(token=bound_token(), scheme="Bearer"), 401, "invalid_token", message,

@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 
+from tests.expected import and_dpop
 from tests.gunicorn_server import GunicornServer, collect_static, production_environ
 from tests.jwks_server import JWKSServer
 from tests.keys import AUDIENCE, ISSUER, mint
@@ -80,12 +81,13 @@ def get(server, path, token=None, headers=None, method="GET", **kwargs):
 
 
 def challenge(error=None, description=None, scope=None):
+    """The header of the production configuration, DPoP "allowed" by default."""
     parts = ['realm="api"']
     if error:
         parts += [f'error="{error}"', f'error_description="{description}"']
     if scope:
         parts.append(f'scope="{scope}"')
-    return "Bearer " + ", ".join(parts)
+    return and_dpop("Bearer " + ", ".join(parts))
 
 
 # -- startup -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessio
 
 from config.fastpath import (CorsMiddleware, FastContentNegotiation, SessionMiddleware,
                              disconnect_idle_request_signals)
+from tests.expected import and_dpop
 
 ACCEPTS = [None, "*/*", " */* ", "", "application/json", "text/html", "application/*",
            "text/html, */*;q=0.1", "application/json; indent=4", "*/*; q=0.5", "image/png"]
@@ -67,7 +68,7 @@ def test_an_unacceptable_accept_does_not_hide_the_401(api, settings, accept):
     response = api("/api/private", HTTP_ACCEPT=accept)
     assert response.status_code == 401
     assert response.json() == {"error": "unauthorized", "message": "Authentication required"}
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"' 
+    assert response["WWW-Authenticate"] == and_dpop('Bearer realm="api"') 
 
 
 def cors_headers(middleware_class, settings, **request_headers):

@@ -25,6 +25,7 @@ from tests.jwks_server import JWKSServer
 from tests.keys import AUDIENCE, SigningKey, mint
 from tests.processes import free_port, stop, wait_for
 from tests.tls import serve_tls, write_certificate
+from tests.expected import and_dpop
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Add it to your project"
@@ -159,7 +160,7 @@ def test_without_a_token_the_new_project_answers_401_with_the_challenge(project)
     status, body, headers = get(f"{project}/api/private")
     assert (status, body) == (401, {"error": "unauthorized",
                                     "message": "Authentication required"})
-    assert headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert headers["WWW-Authenticate"] == and_dpop('Bearer realm="api"')
 
 
 def test_a_token_from_the_tenant_gets_200_with_its_subject(project, tenant):

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from auth0_jwt._drf.challenges import bearer_challenge, quote
+from tests.expected import and_dpop
 
 pytestmark = pytest.mark.urls("tests.urls")
 
@@ -19,7 +20,7 @@ def test_malformed_authorization_header_is_400_invalid_request(api):
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "message": SPACES}
     assert response["WWW-Authenticate"] == (
-        f'Bearer realm="api", error="invalid_request", error_description="{SPACES}"')
+        and_dpop(f'Bearer realm="api", error="invalid_request", error_description="{SPACES}"'))
 
 
 def test_jwks_down_with_no_cached_key_is_503_with_retry_after(api, token, jwks_server):
@@ -113,6 +114,6 @@ def test_challenge_drops_control_characters():
 
 def test_realm_setting_is_used_in_every_challenge(api, configure):
     configure(REALM="orders")
-    assert api("/api/private")["WWW-Authenticate"] == 'Bearer realm="orders"'
+    assert api("/api/private")["WWW-Authenticate"] == and_dpop('Bearer realm="orders"')
     response = api("/api/private", "x.y.z")
     assert response["WWW-Authenticate"].startswith('Bearer realm="orders", error="invalid_token"')

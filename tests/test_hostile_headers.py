@@ -10,14 +10,15 @@ import pytest
 
 from tests.keys import mint
 from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)
+from tests.expected import and_dpop
 
 UNAUTHORIZED = (401, {"error": "unauthorized", "message": "Authentication required"},
-                'Bearer realm="api"')
+                and_dpop('Bearer realm="api"'))
 
 
 def rejected(status, code, message):
     return status, {"error": code, "message": message}, (
-        f'Bearer realm="api", error="{code}", error_description="{message}"')
+        and_dpop(f'Bearer realm="api", error="{code}", error_description="{message}"'))
 
 
 EMPTY = rejected(400, "invalid_request", "Authorization header is empty")

@@ -17,6 +17,7 @@ from tests.hostile import (PUBLIC_KEY_FORMS, FaultyJWKSServer, Verbatim, eddsa_s
                            rs_signed, unsigned)
 from tests.keys import AUDIENCE, ISSUER, b64url, claims
 from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)
+from tests.expected import and_dpop
 
 ALG = "Token algorithm is not allowed"
 SIGNATURE = "Invalid token signature"
@@ -69,7 +70,7 @@ def assert_documented(response, status, code, message):
     assert response.status_code == status, response.content
     assert response.json() == {"error": code, "message": message}
     assert response["WWW-Authenticate"] == (
-        f'Bearer realm="api", error="{code}", error_description="{message}"')
+        and_dpop(f'Bearer realm="api", error="{code}", error_description="{message}"'))
 
 
 def check(api, token, expected):

@@ -17,12 +17,13 @@ from tests.hostile import FaultyJWKSServer, ec_jwk, gzip_bomb, small_rsa_jwk
 from tests.processes import free_port
 from tests.keys import SigningKey, mint
 from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)
+from tests.expected import and_dpop
 
 UNAVAILABLE = {"error": "temporarily_unavailable",
                "message": "Signing keys are temporarily unavailable"}
 UNKNOWN_KEY = {"error": "invalid_token", "message": "Token signing key is not known"}
-UNKNOWN_KEY_CHALLENGE = ('Bearer realm="api", error="invalid_token", '
-                         'error_description="Token signing key is not known"')
+UNKNOWN_KEY_CHALLENGE = (and_dpop('Bearer realm="api", error="invalid_token", '
+                         'error_description="Token signing key is not known"'))
 
 
 @pytest.fixture(scope="module")

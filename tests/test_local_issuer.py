@@ -9,6 +9,7 @@ from django.core.checks import run_checks
 from auth0_jwt._dev.local_issuer import (LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer, LocalKeyError,
                                     load_or_create_key, public_jwk)
 from tests.keys import mint
+from tests.expected import and_dpop
 
 
 def private(client, token):
@@ -74,8 +75,8 @@ def test_local_token_for_another_audience_is_401(local_settings, client, local_t
     response = private(client, local_token(aud="https://other-api.example"))
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token", "message": "Unexpected 'aud' value"}
-    assert response["WWW-Authenticate"] == ('Bearer realm="api", error="invalid_token", '
-                                            'error_description="Unexpected \'aud\' value"')
+    assert response["WWW-Authenticate"] == (and_dpop('Bearer realm="api", error="invalid_token", '
+                                            'error_description="Unexpected \'aud\' value"'))
 
 
 def test_token_signed_by_another_key_with_the_local_kid_is_401(local_settings, client,

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from tests.expected import and_dpop
 
 
 
@@ -34,8 +35,8 @@ def test_minted_token_gets_200_on_private_and_403_without_the_scope(local_settin
     assert response.json() == {"error": "insufficient_scope", "message": "Insufficient scope",
                                "required_scopes": ["read:messages"]}
     assert response["WWW-Authenticate"] == (
-        'Bearer realm="api", error="insufficient_scope", '
-        'error_description="Insufficient scope", scope="read:messages"')
+        and_dpop('Bearer realm="api", error="insufficient_scope", '
+        'error_description="Insufficient scope", scope="read:messages"'))
     assert "issuer:   https://local-issuer.invalid/" in summary
     assert "audience: https://local-api.invalid" in summary
 

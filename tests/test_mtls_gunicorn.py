@@ -8,6 +8,7 @@ from tests.certs import Certificate
 from tests.gunicorn_server import GunicornServer, production_environ
 from tests.keys import AUDIENCE, ISSUER, mint
 from tests.tls_proxy import TLSProxy, nginx_binary
+from tests.expected import and_dpop
 
 NO_CERTIFICATE = "Certificate-bound token requires the client certificate it is bound to"
 MISMATCH = "Token is not bound to the presented client certificate"
@@ -71,7 +72,7 @@ def test_bound_token_without_a_client_certificate_is_401(proxy, pki, bound_token
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token", "message": NO_CERTIFICATE}
     assert response.headers["WWW-Authenticate"] == (
-        f'Bearer realm="api", error="invalid_token", error_description="{NO_CERTIFICATE}"')
+        and_dpop(f'Bearer realm="api", error="invalid_token", error_description="{NO_CERTIFICATE}"'))
 
 
 def test_bound_token_with_another_certificate_is_401(proxy, pki, bound_token):

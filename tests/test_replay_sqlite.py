@@ -88,11 +88,17 @@ def test_exactly_one_of_racing_processes_records_each_key(path):
 
 def test_exactly_one_of_racing_threads_records_a_key(path):
     store = SQLiteReplayStore(path)
+    store.seen_before("created", 60)  # the file and its table exist: only the inserts race
     barrier, results = threading.Barrier(8), []
 
     def attempt():
         barrier.wait(10)
-        results.append(store.seen_before("same", 60))
+        try:
+            results.append(store.seen_before("same", 60))
+        except ReplayStoreUnavailable:
+            # Busy beyond the timeout on a loaded machine: refused, which is never a second
+            # winner (fail closed); the others still race.
+            results.append(True)
 
     threads = [threading.Thread(target=attempt) for _ in range(8)]
     for thread in threads:

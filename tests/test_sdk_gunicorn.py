@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from tests.expected import and_dpop
 from tests.gunicorn_server import GunicornServer, production_environ
 from tests.hostile import hmac_signed, public_key_forms
 from tests.issuer_server import JWKS_PATH, OAUTH_PATH, OIDC_PATH, IssuerServer
@@ -84,8 +85,8 @@ def test_a_tenants_issuer_is_refused_on_another_tenants_host(tenants, issuers, o
     assert response.status_code == 401
     assert response.json() == invalid_token("Token issuer is not allowed")
     assert response.headers["WWW-Authenticate"] == (
-        'Bearer realm="api", error="invalid_token", error_description="Token issuer is not '
-        'allowed"')
+        and_dpop('Bearer realm="api", error="invalid_token", error_description="Token issuer is not '
+        'allowed"'))
 
 
 def test_an_unlisted_issuer_is_refused_without_any_fetch(tenants, issuers, signing_key):

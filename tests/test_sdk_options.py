@@ -17,6 +17,7 @@ from tests.hostile import hmac_signed, public_key_forms
 from tests.issuer_server import OIDC_PATH, IssuerServer
 from tests.jwks_server import JWKSServer
 from tests.keys import AUDIENCE, ISSUER, claims, mint
+from tests.expected import and_dpop
 
 BRAND_B = "https://brand-b.test.example/"
 PARTNER_AUDIENCE = "https://partner-api.test.example"
@@ -34,7 +35,7 @@ def broken_resolver(request):
 
 
 def challenge(message, code="invalid_token"):
-    return f'Bearer realm="api", error="{code}", error_description="{message}"'
+    return and_dpop(f'Bearer realm="api", error="{code}", error_description="{message}"')
 
 
 def assert_refused(response, status, code, message):

@@ -11,6 +11,7 @@ from auth0_jwt._ops import runtime
 from auth0_jwt._dev.local_issuer import LOCAL_AUDIENCE
 from auth0_jwt._drf.renderers import BrowsableAPIRenderer
 from tests.keys import mint
+from tests.expected import and_dpop
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 UNAUTHORIZED = {"error": "unauthorized", "message": "Authentication required"}
@@ -103,13 +104,13 @@ def test_another_scheme_with_a_session_is_still_401_unauthorized(browser, local_
     response = browser.get("/api/private", HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz", **JSON)
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response["WWW-Authenticate"] == and_dpop('Bearer realm="api"')
 
 
 def test_request_without_session_cookie_is_answered_as_before(local_settings, client):
     response = client.get("/api/private", **JSON)
     assert response.status_code == 401 and response.json() == UNAUTHORIZED
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response["WWW-Authenticate"] == and_dpop('Bearer realm="api"')
     assert not response.has_header("Vary") or "Cookie" not in response["Vary"]
     assert "sessionid" not in response.cookies
 
@@ -123,7 +124,7 @@ def test_held_token_that_expired_is_answered_token_expired_then_dropped(browser,
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token", "message": "Token expired"}
     assert response["WWW-Authenticate"] == (
-        'Bearer realm="api", error="invalid_token", error_description="Token expired"')
+        and_dpop('Bearer realm="api", error="invalid_token", error_description="Token expired"'))
     response = browser.get("/api/private", **JSON)  # dropped: the session holds nothing now
     assert response.status_code == 401 and response.json() == UNAUTHORIZED
     page = browser.get("/auth/token").content.decode()

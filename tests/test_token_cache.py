@@ -17,6 +17,7 @@ from auth0_jwt._core.token_cache import CachingVerifier, TokenCache
 from auth0_jwt._core.verification import TokenVerifier
 from tests.clock import FrozenClock
 from tests.keys import AUDIENCE, ISSUER, SigningKey, b64url, claims, mint
+from tests.expected import and_dpop
 
 NOW = 1_800_000_000
 
@@ -319,8 +320,8 @@ def test_the_api_rejects_a_cached_token_once_its_key_is_removed(api, configure, 
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token",
                                "message": "Token signing key is not known"}
-    assert response["WWW-Authenticate"] == ('Bearer realm="api", error="invalid_token", '
-                                            'error_description="Token signing key is not known"')
+    assert response["WWW-Authenticate"] == (and_dpop('Bearer realm="api", error="invalid_token", '
+                                            'error_description="Token signing key is not known"'))
 
 
 def test_cache_size_zero_disables_the_cache(configure):

@@ -27,7 +27,8 @@ class Auth0JWTAuthentication(BaseAuthentication):
     With ``DPOP_MODE`` "allowed" or "required" (RFC 9449), ``Authorization: DPoP <token>`` plus
     one ``DPoP`` proof header is accepted too: a bad proof is 401 ``invalid_dpop_proof``, a
     token not bound to the proof key 401 ``invalid_token``; in "required" mode bearer tokens
-    are refused (401). With "off" (the default) ``DPoP ...`` is another scheme, "not ours".
+    are refused (401). "allowed" is the default; with "off" ``DPoP ...`` is another scheme, "not
+    ours".
     ``access_token`` in the query string or a form body is read when ``ALLOW_QUERY_TOKEN`` /
     ``ALLOW_FORM_TOKEN`` say so; it is a bearer token and gets the same checks. A
     certificate-bound token (RFC 8705) needs the client certificate it is bound to (401
