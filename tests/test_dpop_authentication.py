@@ -129,6 +129,64 @@ def test_off_mode_refuses_a_bound_token_as_bearer_with_the_message_of_the_other_
                  f'Bearer realm="api", error="invalid_token", error_description="{message}"')
 
 
+PROOF_WITH_BEARER = "DPoP proof requires the DPoP authentication scheme, not Bearer"
+
+
+@pytest.mark.parametrize("mode", ["allowed", "required"])
+def test_dpop_proof_beside_a_valid_bearer_token_is_never_200(dpop_mode, call, dpop_key, token,
+                                                             mode):
+    dpop_mode(mode)
+    bearer = token()
+    response = call(token=bearer, scheme="Bearer",
+                    proof=dpop_key.proof(htu=URL, access_token=bearer))
+    if mode == "allowed":  # as express-oauth2-jwt-bearer 1.10 answers it
+        assert_error(response, 400, "invalid_request", PROOF_WITH_BEARER,
+                     f'Bearer realm="api", error="invalid_request", error_description='
+                     f'"{PROOF_WITH_BEARER}", DPoP {ALGS}')
+    else:
+        assert response.status_code == 401  # a bearer token, refused before any proof check
+
+
+def test_empty_dpop_header_beside_a_bearer_token_is_400(dpop_mode, call, token):
+    dpop_mode("allowed")
+    response = call(token=token(), scheme="Bearer", proof="")
+    assert response.status_code == 400
+    assert response.json()["message"] == PROOF_WITH_BEARER
+
+
+def test_dpop_proof_beside_an_expired_bearer_token_keeps_the_tokens_401(dpop_mode, call,
+                                                                        dpop_key, token):
+    dpop_mode("allowed")
+    bearer = token(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)
+    response = call(token=bearer, scheme="Bearer",
+                    proof=dpop_key.proof(htu=URL, access_token=bearer))
+    assert_error(response, 401, "invalid_token", "Token expired",
+                 f'Bearer realm="api", error="invalid_token", error_description='
+                 f'"Token expired", DPoP {ALGS}')
+
+
+def test_dpop_proof_beside_a_bound_bearer_token_keeps_the_bound_tokens_401(dpop_mode, call,
+                                                                           dpop_key,
+                                                                           bound_token):
+    dpop_mode("allowed")
+    bound = bound_token()
+    response = call(token=bound, scheme="Bearer", proof=dpop_key.proof(htu=URL,
+                                                                       access_token=bound))
+    message = "DPoP-bound token must be sent with the DPoP scheme and a DPoP proof"
+    assert_error(response, 401, "invalid_token", message,
+                 f'Bearer realm="api", error="invalid_token", error_description="{message}", '
+                 f"DPoP {ALGS}")
+
+
+def test_dpop_header_beside_a_bearer_token_is_not_read_when_dpop_is_off(dpop_mode, call,
+                                                                        dpop_key, token):
+    dpop_mode("off")
+    bearer = token()
+    response = call(token=bearer, scheme="Bearer",
+                    proof=dpop_key.proof(htu=URL, access_token=bearer))
+    assert response.status_code == 200, response.content
+
+
 def test_dpop_token_lacking_scope_is_403_on_the_dpop_challenge(dpop_mode, call, dpop_key,
                                                                 bound_token):
     dpop_mode("allowed")

@@ -12,7 +12,8 @@ applies, whatever the source (header, query, form body, session):
 5. sender constraint: a token bound to a key (``cnf``, RFC 7800) is accepted only with the
    proof of that key, in every mode, "off" included: never as a bearer token; a DPoP-bound
    token needs its DPoP proof (RFC 9449), a certificate-bound one the client certificate the
-   trusted TLS proxy passed on (RFC 8705, ``MTLS_MODE``);
+   trusted TLS proxy passed on (RFC 8705, ``MTLS_MODE``); and, with DPoP on, a bearer
+   credential must not come with a ``DPoP`` proof header;
 6. the user: ``AUTH0_JWT["USER_CLASS"]`` built from the verified token.
 
 A refusal raises the failure (``auth0_jwt._core.errors``) with ``log_context`` (reason, kid,
@@ -32,6 +33,7 @@ from auth0_jwt._settings import auth0_settings
 logger = logging.getLogger("auth0_jwt.authentication")
 
 DPOP_BOUND_AS_BEARER = "DPoP-bound token must be sent with the DPoP scheme and a DPoP proof"
+PROOF_WITH_BEARER = "DPoP proof requires the DPoP authentication scheme, not Bearer"
 
 
 class CredentialPipeline:
@@ -61,6 +63,7 @@ class CredentialPipeline:
         token = self.verify(credential, request, overrides)
         try:
             self.check_sender_constraint(credential, token, proof, request)
+            self.check_no_stray_proof(credential, request)
             return self.get_user(token), token
         except errors.AuthFailure as failure:
             failure.log_context = audit.verified_context(token)
@@ -112,6 +115,15 @@ class CredentialPipeline:
             mtls.check_unbound_allowed(auth0_settings.MTLS_MODE)
         for method, value in methods.items():
             getattr(self, self.sender_constraints[method])(credential, value, proof, request)
+
+    def check_no_stray_proof(self, credential, request):
+        """400 for a ``DPoP`` proof beside a bearer credential while DPoP is on: the client
+        meant DPoP but sent the token as a bearer token, which would pass unproven. As
+        ``express-oauth2-jwt-bearer`` 1.10 does, and after the token's checks, so that an
+        invalid or DPoP-bound token keeps its 401 (RFC 9449 section 7.2)."""
+        if (credential.scheme != "DPoP" and auth0_settings.DPOP_MODE != "off"
+                and "HTTP_DPOP" in request.META):
+            raise errors.InvalidRequest(PROOF_WITH_BEARER)
 
     def check_dpop_binding(self, credential, jkt, proof, request):
         if credential.scheme != "DPoP":
