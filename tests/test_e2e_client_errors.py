@@ -79,6 +79,15 @@ def test_host_outside_allowed_hosts_is_a_json_400(server, path):
     assert send(server, "GET", path, host="evil.example") == (400, "application/json", BAD_HOST)
 
 
+@pytest.mark.parametrize("second", ["Bearer", "DPoP"])
+def test_two_authorization_headers_are_a_json_400_that_says_so(server, bearer, second):
+    """gunicorn joins a repeated header with a comma; the answer names the repetition."""
+    token = bearer.split(" ", 1)[1]
+    headers = [("Authorization", bearer), ("Authorization", f"{second} {token}")]
+    assert send(server, "GET", "/api/private", headers) == (400, "application/json", {
+        "error": "invalid_request", "message": "Authorization header is sent more than once"})
+
+
 def test_token_page_while_off_is_a_404_for_a_post_too(server):
     status, _, body = send(server, "POST", "/auth/token", [
         ("Content-Type", "application/x-www-form-urlencoded")], b"token=x")

@@ -27,6 +27,7 @@ SPACES = rejected(400, "invalid_request", "Bearer token must not contain spaces:
                   "alone, without quotes or line breaks")
 BAD_CHARS = rejected(400, "invalid_request",
                      "Bearer token contains characters that are not allowed")
+SENT_TWICE = rejected(400, "invalid_request", "Authorization header is sent more than once")
 TWICE = rejected(400, "invalid_request", "Token sent by more than one method")
 REPEATED = rejected(400, "invalid_request", "Parameter 'access_token' is repeated")
 SEGMENTS = rejected(401, "invalid_token", "Malformed token: expected three dot-separated segments")
@@ -60,11 +61,14 @@ HEADERS = {  # Authorization value (TOKEN stands for a valid token): the documen
     "Bearer ": MISSING,
     "Bearer      ": MISSING,
     "Bearer TOKEN extra": SPACES,
-    "Bearer TOKEN, Bearer TOKEN": SPACES,
+    "Bearer TOKEN, Bearer TOKEN": SENT_TWICE,
     "Bearer TOKEN\r\nX-Injected: yes": SPACES,
     "Bearer TOK EN": SPACES,
     "Bearer TOKEN\u00a0x": SPACES,
-    "Bearer TOKEN,Bearer TOKEN": SPACES,
+    "Bearer TOKEN,Bearer TOKEN": SENT_TWICE,
+    "Bearer TOKEN,DPoP TOKEN": SENT_TWICE,
+    "Bearer TOKEN,  bearer TOKEN": SENT_TWICE,
+    "Bearer TOKEN,BearerX TOKEN": SPACES,
     "Bearer TOKEN,TOKEN": BAD_CHARS,
     'Bearer "TOKEN"': BAD_CHARS,
     "Bearer TOKEN\u0000": BAD_CHARS,

@@ -22,6 +22,8 @@ B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # the grammar; is_b64token() is
 B64TOKEN_CHARACTERS = (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
                        b"-._~+/")
 WHITESPACE = re.compile(r"\s")
+# Servers join a repeated header with a comma (gunicorn, wsgiref): "Bearer a,Bearer b".
+REPEATED_SCHEME = re.compile(r",\s*(bearer|dpop)\s", re.IGNORECASE)
 # RFC 7230 section 3.2.3: optional whitespace around a field value is SP or HTAB.
 OWS = " \t"
 
@@ -169,6 +171,9 @@ def check_token_syntax(token, scheme="Bearer"):
         raise InvalidRequest(f"{scheme} token is missing")
     if is_b64token(token):
         return
+    if REPEATED_SCHEME.search(token):
+        # RFC 9110 section 5.3: Authorization is not a list; two of them cannot be chosen from.
+        raise InvalidRequest("Authorization header is sent more than once")
     if WHITESPACE.search(token):
         raise InvalidRequest(spaces_message(token, scheme))
     raise InvalidRequest(f"{scheme} token contains characters that are not allowed")
