@@ -6,6 +6,7 @@ import gc
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.file import SessionStore
+from django.test import Client
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
@@ -137,3 +138,18 @@ def test_session_token_under_a_resolver_is_allowed_on_its_hosts_only(hold, resol
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token", "message": "Token issuer is not allowed"}
 
+
+
+def test_token_page_under_a_resolver_keeps_a_token_of_this_hosts_issuer_only(
+        hold, resolved, signing_key):
+    for host, status in (("a.api.test", 303), ("b.api.test", 400)):
+        browser = Client(enforce_csrf_checks=True, HTTP_HOST=host)
+        browser.get("/auth/token")
+        response = browser.post("/auth/token", {
+            "token": mint(signing_key), "csrfmiddlewaretoken": browser.cookies["csrftoken"].value})
+        assert response.status_code == status, response.content[:2000]
+    page = response.content.decode()
+    assert "Token issuer is not allowed" in page
+    # Several issuers: no single "trusted issuer" to name, and never "None".
+    assert "trusts None" not in page
+    assert "This API does not accept tokens of that issuer here" in page
