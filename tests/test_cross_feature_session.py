@@ -153,3 +153,37 @@ def test_token_page_under_a_resolver_keeps_a_token_of_this_hosts_issuer_only(
     # Several issuers: no single "trusted issuer" to name, and never "None".
     assert "trusts None" not in page
     assert "This API does not accept tokens of that issuer here" in page
+
+
+def test_certificate_bound_token_is_never_kept_even_with_its_certificate(hold, settings,
+                                                                         signing_key):
+    # Through the trusted TLS proxy, the browser's own client certificate arrives with the
+    # paste: it proves possession for that request, but a session must never hold a bound
+    # token (the contract: "it can never be parked in a session").
+    from tests.certs import Certificate
+    cert = Certificate("browser")
+    settings.AUTH0_JWT = {**settings.AUTH0_JWT, "MTLS_MODE": "allowed",
+                          "MTLS_CLIENT_CERT_HEADER": "Client-Cert"}
+    browser = Client(enforce_csrf_checks=True, HTTP_CLIENT_CERT=cert.rfc9440)
+    browser.get("/auth/token")
+    response = browser.post("/auth/token", {
+        "token": mint(signing_key, cnf={"x5t#S256": cert.thumbprint}),
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"].value})
+    assert response.status_code == 400, response.content[:500]
+    assert "cannot be kept in a session" in response.content.decode()
+    response = browser.get("/api/private", HTTP_ACCEPT="application/json")
+    assert response.json() == {"error": "unauthorized", "message": "Authentication required"}
+
+
+def test_a_certificate_bound_token_planted_in_a_session_is_refused_with_its_certificate(
+        hold, settings, client, signing_key):
+    from tests.certs import Certificate
+    cert = Certificate("browser")
+    settings.AUTH0_JWT = {**settings.AUTH0_JWT, "MTLS_MODE": "allowed",
+                          "MTLS_CLIENT_CERT_HEADER": "Client-Cert"}
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = hold(
+        mint(signing_key, cnf={"x5t#S256": cert.thumbprint}))
+    response = client.get("/api/private", HTTP_CLIENT_CERT=cert.rfc9440,
+                          HTTP_ACCEPT="application/json")
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
