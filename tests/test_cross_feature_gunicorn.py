@@ -234,12 +234,18 @@ BODIES = {
 def test_a_body_django_cannot_read_on_the_token_page(allowed, signing_key, with_token, kind):
     # CSRF reads the POST body of a Django view (for the form's CSRF token) once the CSRF
     # cookie is there: the token page reads it, token or not.
-    browser = Browser(allowed)
+    answer = post_to_the_token_page(allowed, kind, maybe_token(with_token, signing_key))
+    json_error(answer, 400, BODIES[kind][2])
+
+
+def post_to_the_token_page(server, kind, extra_headers=()):
+    """POST a body of ``kind`` to the token page, with the CSRF cookie of a visit before."""
+    browser = Browser(server)
     assert browser.request("GET", "/auth/token").status == 200
     cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-    headers, body, answer = BODIES[kind]
-    json_error(send(allowed, "POST", "/auth/token", [
-        ("Cookie", cookie), *maybe_token(with_token, signing_key), *headers], body), 400, answer)
+    headers, body, _ = BODIES[kind]
+    return send(server, "POST", "/auth/token", [("Cookie", cookie), *extra_headers, *headers],
+                body)
 
 
 @pytest.mark.parametrize("kind", ["too-many-fields", "over-the-cap"])
@@ -270,10 +276,13 @@ def test_host_outside_allowed_hosts(allowed, signing_key, with_token, path):
 def test_client_errors_are_logged_as_warnings_without_traceback(allowed):
     send(allowed, "GET", f"/api/public?{MANY}")
     send(allowed, "GET", "/api/public", host="evil.example")
+    for kind in ("over-the-cap", "broken-multipart"):
+        assert post_to_the_token_page(allowed, kind).status == 400
     warnings = [e for e in log_entries(allowed) if e.get("level") == "WARNING"
                 and e.get("logger", "").startswith("django.security")]
-    assert {e["logger"] for e in warnings} >= {"django.security.TooManyFieldsSent",
-                                                "django.security.DisallowedHost"}
+    assert {e["logger"] for e in warnings} >= {
+        "django.security.TooManyFieldsSent", "django.security.DisallowedHost",
+        "django.security.RequestDataTooBig", "django.security.MultiPartParserError"}
     assert_no_error_logged(allowed)
 
 
