@@ -2,6 +2,7 @@
 authentication class, the issuer resolver, and the error table's 401 when the session class
 is a view's only (or first) authentication class."""
 import gc
+import logging
 
 import pytest
 from django.conf import settings as django_settings
@@ -176,14 +177,18 @@ def test_certificate_bound_token_is_never_kept_even_with_its_certificate(hold, s
 
 
 def test_a_certificate_bound_token_planted_in_a_session_is_refused_with_its_certificate(
-        hold, settings, client, signing_key):
+        hold, settings, client, signing_key, caplog):
     from tests.certs import Certificate
     cert = Certificate("browser")
     settings.AUTH0_JWT = {**settings.AUTH0_JWT, "MTLS_MODE": "allowed",
                           "MTLS_CLIENT_CERT_HEADER": "Client-Cert"}
     client.cookies[django_settings.SESSION_COOKIE_NAME] = hold(
         mint(signing_key, cnf={"x5t#S256": cert.thumbprint}))
-    response = client.get("/api/private", HTTP_CLIENT_CERT=cert.rfc9440,
-                          HTTP_ACCEPT="application/json")
+    with caplog.at_level(logging.WARNING, logger="auth0_jwt.security"):
+        response = client.get("/api/private", HTTP_CLIENT_CERT=cert.rfc9440,
+                              HTTP_ACCEPT="application/json")
     assert response.status_code == 401
-    assert response.json()["error"] == "invalid_token"
+    assert response.json() == {"error": "invalid_token",
+                               "message": "Sender-constrained token cannot be used from a session"}
+    assert [r.reason for r in caplog.records if r.name == "auth0_jwt.security"] == [
+        "bound_token_in_session"]

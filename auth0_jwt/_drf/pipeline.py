@@ -121,7 +121,7 @@ class CredentialPipeline:
             # Even with its proof at hand (a browser's client certificate through the TLS
             # proxy), a bound token is never an ambient credential: what proves possession for
             # one request must not turn a session cookie into the key.
-            raise errors.SenderConstrainedToken(BOUND_IN_SESSION)
+            raise errors.SenderConstrainedToken(BOUND_IN_SESSION, reason="bound_token_in_session")
 
     def check_no_stray_proof(self, credential, request):
         """400 for a ``DPoP`` proof beside a bearer credential while DPoP is on: the client
