@@ -401,3 +401,16 @@ def test_kid_of_the_jwks_issuers_key_on_a_token_of_another_listed_issuer(setting
                                       {"ISSUER": BRAND_B, "JWKS_URL": server_b.url}]}
     cached_twice(get, mint(signing_key))
     assert_401(get(mint(signing_key, iss=BRAND_B)), "Token signing key is not known")
+
+
+def test_a_class_with_validators_of_its_own_replaces_the_projects_rules(get, configure,
+                                                                       class_view, signing_key):
+    # Settings per class are merged key by key: a class's VALIDATORS replaces the project's
+    # mapping (docs/issuers.md says so, and how to keep the project's rules).
+    configure(VALIDATORS={"jti": not_revoked})
+    REVOKED.add("revoked")
+    token = mint(signing_key, jti="revoked", org_id="org_123")
+    assert_401(get(token), "Unexpected 'jti' value")
+    assert class_view({"VALIDATORS": {"org_id": "org_123"}})(token).status_code == 200
+    keeping = class_view({"VALIDATORS": {"jti": not_revoked, "org_id": "org_123"}})
+    assert_401(keeping(token), "Unexpected 'jti' value")
