@@ -192,3 +192,25 @@ def test_a_certificate_bound_token_planted_in_a_session_is_refused_with_its_cert
                                "message": "Sender-constrained token cannot be used from a session"}
     assert [r.reason for r in caplog.records if r.name == "auth0_jwt.security"] == [
         "bound_token_in_session"]
+
+
+def test_a_dpop_proof_never_turns_the_session_token_into_a_dpop_credential(hold, client,
+                                                                           signing_key):
+    # The session path is a bearer path: a proof beside it (even a valid one, for the held
+    # DPoP-bound token and this very URL) is never what makes it pass.
+    from tests.dpop_client import DPoPKey
+    key = DPoPKey()
+    url = "http://testserver/api/private"
+    json = {"HTTP_ACCEPT": "application/json"}
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = hold(mint(signing_key))
+    response = client.get("/api/private", HTTP_DPOP=key.proof(htu=url), **json)
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request", "message": "DPoP proof requires "
+                               "the DPoP authentication scheme, not Bearer"}
+    bound = mint(signing_key, cnf={"jkt": key.thumbprint()})
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = hold(bound)
+    response = client.get("/api/private", HTTP_DPOP=key.proof(htu=url, access_token=bound),
+                          **json)
+    assert response.status_code == 401
+    assert response.json()["message"] == ("DPoP-bound token must be sent with the DPoP scheme "
+                                          "and a DPoP proof")
