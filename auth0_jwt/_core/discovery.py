@@ -22,7 +22,6 @@ import re
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-from auth0_jwt._core.errors import SigningKeysUnavailable
 from auth0_jwt._core.fetch import FetchError, get_capped
 from auth0_jwt._core.remote import DocumentError, RemoteDocument
 
@@ -83,8 +82,7 @@ class MetadataClient(RemoteDocument):
         self.ready(wait)
         document = self._document
         if document is None:
-            self._outage.refused()
-            raise SigningKeysUnavailable()
+            raise self.unavailable()
         return document["jwks_uri"]
 
     def held_jwks_uri(self):
@@ -223,6 +221,13 @@ class DiscoveredKeySource:
         if not self.metadata.ready(budget.left()):
             return False
         return self._client(self.metadata.current_jwks_uri()).ready(budget.left())
+
+    def retry_hint(self):
+        """``RemoteDocument.retry_hint`` of what is missing: the metadata, else its JWKS."""
+        uri = self.metadata.current_jwks_uri()
+        if uri is None:
+            return self.metadata.retry_hint()
+        return self._client(uri).retry_hint()
 
     def refresh(self, wait=True):
         self.metadata.refresh(wait)

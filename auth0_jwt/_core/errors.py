@@ -7,7 +7,10 @@ Each failure carries what the HTTP edge needs to answer it and to log it, and no
   ``insufficient_scope`` or ``temporarily_unavailable``;
 - ``reason``: the stable code of the security log (``token_expired``, ``invalid_signature``...).
   It is a contract (alerts match on it): each class states its own, never derived from its name;
-- ``message``: fixed text chosen here, never built from the token, safe to send and to log.
+- ``message``: fixed text chosen here, never built from the token, safe to send and to log;
+- ``retry_after`` (the 503s): seconds after which a retry may succeed, set by whoever knows
+  the cause (a fetch still running is a retry away; a store's breaker knows its next probe);
+  None means the edge's configured default (``JWKS_RETRY_AFTER``).
 
 ``auth0_jwt._drf.exceptions`` maps ``code`` to a status, body and challenge, in one place.
 """
@@ -19,11 +22,14 @@ class AuthFailure(Exception):
     code = "invalid_token"
     reason = "invalid_token"
     default_message = "Invalid token"
+    retry_after = None
 
-    def __init__(self, message=None, *, reason=None):
+    def __init__(self, message=None, *, reason=None, retry_after=None):
         self.message = message or self.default_message
         if reason is not None:
             self.reason = reason
+        if retry_after is not None:
+            self.retry_after = retry_after
         super().__init__(self.message)
 
 
@@ -115,7 +121,9 @@ class InvalidTokenType(TokenError):
 
 
 class SigningKeysUnavailable(AuthFailure):
-    """No usable signing key could be obtained; the token may be fine (503)."""
+    """No usable signing key could be obtained; the token may be fine (503). ``retry_after``
+    is a second or two while the fetch is still running (``remote.py``), else None: a tenant
+    outage, the configured ``JWKS_RETRY_AFTER``."""
 
     code = "temporarily_unavailable"
     reason = "signing_keys_unavailable"
@@ -168,11 +176,14 @@ class DPoPNonceRequired(InvalidDPoPProof):
 
 
 class ReplayStoreUnavailable(AuthFailure):
-    """The replay store could not be reached; the proof may be fine (503, fail closed)."""
+    """The replay store could not be reached; the proof may be fine (503, fail closed).
+    ``retry_after``: when its circuit breaker lets the next probe through (``replay_guard``);
+    5 s when nothing more is known (Redis restarts quickly)."""
 
     code = "temporarily_unavailable"
     reason = "replay_store_unavailable"
     default_message = "Replay protection is temporarily unavailable"
+    retry_after = 5
 
 
 # -- authorization ----------------------------------------------------------------------------

@@ -53,8 +53,12 @@ class MultiIssuerVerifier:
             entry = self.cache.get(key)
             if entry is not None and (allowed is None or entry[1].issuer in allowed):
                 if still_valid(entry):
+                    cached, verifier = entry[0], entry[1]
+                    if verifier.validators is not None:
+                        # As in token_cache.py: a rule may read state that changes.
+                        verifier.check_custom_claims(cached.payload, cached.header)
                     self.hits += 1
-                    return entry[0].presented_as(token)
+                    return cached.presented_as(token)
                 self.cache.discard(key)
         self.misses += 1
         verifier = self.route(key, allowed)
@@ -107,7 +111,8 @@ def unverified_issuer(token, max_length=16384):
 
 def still_valid(entry):
     """A cached entry may be served: its key is still held, under the same key set version,
-    and its time claims hold now (the same rules as ``CachingVerifier.still_valid``)."""
+    and its time claims hold now (the same rules as ``CachingVerifier.still_valid``); the
+    caller then runs the ``VALIDATORS`` rules again."""
     _, verifier, version, kid, alg, (exp, nbf, iat) = entry
     try:
         verifier.key_source.get_key(kid, alg)  # also keeps the JWKS refreshed on schedule

@@ -39,7 +39,7 @@ import time
 
 from jose import jwk
 
-from auth0_jwt._core.errors import SigningKeysUnavailable, UnknownSigningKey
+from auth0_jwt._core.errors import UnknownSigningKey
 from auth0_jwt._core.fetch import FetchError, get_capped
 from auth0_jwt._core.remote import DocumentError, RemoteDocument
 
@@ -136,8 +136,7 @@ class JWKSClient(RemoteDocument):
         if self._fetch is not None or not self._keys or self._failures:
             # The kid may be a key published since the last good fetch: the token may be
             # fine, so a retryable 503, never a 401 that makes the client drop it.
-            self._outage.refused()
-            raise SigningKeysUnavailable()
+            raise self.unavailable()
         raise UnknownSigningKey()
 
     def _refused_by_cooldown(self):

@@ -34,6 +34,7 @@ import threading
 import time
 import weakref
 
+from auth0_jwt._core.errors import SigningKeysUnavailable
 from auth0_jwt._core.fetch import Deadline, FetchError, deadline_session
 from auth0_jwt._core.outage import OutageLog
 
@@ -44,6 +45,9 @@ SHARED_POLL = 0.05  # seconds between looks at the shared copy while another pro
 # with a document it knows to be old (it refreshes it at once) than with none.
 SHARED_COPY_TTL = 24 * 3600
 NEVER = float("inf")
+# Seconds a client is told to wait (Retry-After) when its request outwaited a fetch that is
+# still running and nothing has failed: its result is a second or two away, not an outage.
+RETRY_SOON = (1, 2)  # at least, at most
 
 
 class DocumentError(Exception):
@@ -137,6 +141,22 @@ class RemoteDocument:
         """Block until no fetch is in flight (or ``timeout`` real seconds); True if none is."""
         fetch = self._fetch
         return fetch is None or fetch.done.wait(timeout)
+
+    def retry_hint(self):
+        """Seconds after which a request refused for want of this document may succeed: 1-2
+        while a fetch is running and the last one did not fail (the request only outwaited
+        it), else None (an outage: the caller's configured hint)."""
+        fetch = self._fetch
+        if fetch is None or self._failures or fetch.deadline is None:
+            return None
+        low, high = RETRY_SOON
+        return min(high, max(low, math.ceil(fetch.deadline.remaining())))
+
+    def unavailable(self):
+        """The 503 failure of a request this document could not serve, counted for the outage
+        log, carrying its own ``retry_after`` (``retry_hint``)."""
+        self._outage.refused()
+        return SigningKeysUnavailable(retry_after=self.retry_hint())
 
     def close(self):
         """Start no more fetches and cut the one in flight short (its thread ends at once)."""

@@ -16,6 +16,7 @@ with the number of DPoP requests refused), and an ERROR when it is back
 keeps its own breaker, so each worker writes its own pair.
 """
 import logging
+import math
 import threading
 import time
 
@@ -50,16 +51,23 @@ class GuardedReplayStore:
         self._reported_at = 0.0
 
     def seen_before(self, key, ttl):
+        """The store's answer; ``ReplayStoreUnavailable`` carries ``retry_after``, the seconds
+        until the breaker lets the next probe through."""
         if not self._admit():
-            raise ReplayStoreUnavailable() from BreakerOpen(
+            raise ReplayStoreUnavailable(retry_after=self.retry_hint()) from BreakerOpen(
                 f"replay store '{self.name}' is down; next probe within {self.pause:g} s")
         try:
             seen = self.store.seen_before(key, ttl)
         except ReplayStoreUnavailable as exc:
             self._failed(exc.__cause__ or exc)
+            exc.retry_after = self.retry_hint()
             raise
         self._succeeded()
         return seen
+
+    def retry_hint(self):
+        """Whole seconds (at least 1) until the next probe of an open breaker."""
+        return max(1, math.ceil(self._probe_at - self._clock()))
 
     @property
     def is_down(self):

@@ -13,7 +13,9 @@ checked once. What can change is checked again on every hit:
   cache is emptied as soon as the key source reports another version, so a key that was
   removed (or replaced under the same ``kid``) stops working at once;
 - the key itself: the hit asks the key source for the token's key, which keeps the JWKS
-  refreshed on schedule even when every request is a hit.
+  refreshed on schedule even when every request is a hit;
+- the custom claim rules (``VALIDATORS``): a rule may read state that changes (a revocation
+  list, a suspended tenant), so a hit runs them again, as an uncached token would.
 
 Entries are keyed by the whole token: the dict hashes all of it (SipHash, keyed per process,
 so no one can aim collisions at it) and a hit also compares it in full, so two tokens never
@@ -86,7 +88,8 @@ class CachingVerifier(TokenVerifier):
     A hit is served only while the key source still has the token's key, its key set has the
     version the token was verified under, and the time claims hold now (``check_time_values``
     with this verifier's clock); anything else goes through the full verification, which
-    raises the precise error. ``hits`` and ``misses`` count lookups (approximately, under
+    raises the precise error. The ``VALIDATORS`` rules then run again, and a refusal of
+    theirs is the answer. ``hits`` and ``misses`` count lookups (approximately, under
     threads).
     """
 
@@ -112,8 +115,12 @@ class CachingVerifier(TokenVerifier):
         entry = self.cache.get(key)
         if entry is not None:
             if self.still_valid(entry):
+                cached = entry[0]
+                if self.validators is not None:
+                    # Its verdict is the answer (the token is otherwise valid).
+                    self.check_custom_claims(cached.payload, cached.header)
                 self.hits += 1
-                return entry[0].presented_as(token)
+                return cached.presented_as(token)
             self.cache.discard(key)
         self.misses += 1
         version = self._current_version()

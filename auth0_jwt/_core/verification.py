@@ -63,8 +63,7 @@ class TokenVerifier:
         # Claims are parsed only once the signature holds: less attack surface.
         payload = json_object(payload_segment, "payload")
         self.check_claims(payload)
-        if self.validators is not None:
-            self.validators.check(payload, header)
+        self.check_custom_claims(payload, header)
         return VerifiedToken(token, header, payload)
 
     # -- steps ------------------------------------------------------------------------------
@@ -168,6 +167,12 @@ class TokenVerifier:
             raise TokenIssuedInFuture()
         if self.max_age is not None and now - iat > self.max_age + leeway:
             raise TokenTooOld()
+
+    def check_custom_claims(self, payload, header):
+        """The ``VALIDATORS`` rules. A cached token (``token_cache.py``) is checked by them
+        again at every hit: a rule may read state that changes (a revocation list)."""
+        if self.validators is not None:
+            self.validators.check(payload, header)
 
     def check_issuer(self, claims):
         if "iss" not in claims:

@@ -18,15 +18,18 @@ from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from auth0_jwt._core import errors
+from auth0_jwt._core.issuers import IssuerNotAllowed
 from auth0_jwt._drf import session
 from auth0_jwt._drf.views import json_error, page_not_found
 from auth0_jwt._settings import auth0_settings
 
+NOT_THIS_ISSUER = "This API does not accept tokens of that issuer here."
 # Plain words after the failure's exact message (which names the failed check).
 EXPLANATIONS = (
     (errors.TokenExpired, "The token's lifetime is over: get a new token."),
     (errors.InvalidAudience, "The token was issued for another API. This API accepts the "
                              "audience {audiences}."),
+    (IssuerNotAllowed, NOT_THIS_ISSUER),
     (errors.InvalidIssuer, "The token was issued by another issuer. This API trusts {issuer}."),
     (errors.TokenTooLarge, "That is far longer than any access token."),
     (errors.MalformedToken, "That is not a JWT access token (three base64url parts separated "
@@ -62,6 +65,10 @@ def explain(failure):
         return SENDER_CONSTRAINED
     for failure_type, text in EXPLANATIONS:
         if isinstance(failure, failure_type):
+            if "{issuer}" in text and auth0_settings.issuer is None:
+                # Several issuers (ISSUERS): no single one to name, and which of them a host
+                # allows is the resolver's business, not something to list on a page.
+                text = NOT_THIS_ISSUER
             return failure.message, text.format(issuer=auth0_settings.issuer,
                                                 audiences=", ".join(auth0_settings.audiences))
     return failure.message, ""

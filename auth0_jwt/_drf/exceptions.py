@@ -110,7 +110,6 @@ ERROR_TYPES = {
     "insufficient_scope": InsufficientScopeError,
     "temporarily_unavailable": TemporarilyUnavailableError,
 }
-REPLAY_STORE_RETRY_AFTER = 5  # seconds: Redis restarts quickly; the JWKS has its own setting
 
 
 def api_error(failure, scheme="Bearer"):
@@ -125,6 +124,8 @@ def api_error(failure, scheme="Bearer"):
 
 
 def retry_after(failure):
-    if isinstance(failure, errors.ReplayStoreUnavailable):
-        return REPLAY_STORE_RETRY_AFTER
+    """The failure's own hint (its cause knows best: a fetch still running, a breaker's next
+    probe), else ``JWKS_RETRY_AFTER``, the configured answer for a tenant outage."""
+    if failure.retry_after is not None:
+        return failure.retry_after
     return auth0_settings.JWKS_RETRY_AFTER

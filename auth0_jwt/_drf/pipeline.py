@@ -12,8 +12,9 @@ applies, whatever the source (header, query, form body, session):
 5. sender constraint: a token bound to a key (``cnf``, RFC 7800) is accepted only with the
    proof of that key, in every mode, "off" included: never as a bearer token; a DPoP-bound
    token needs its DPoP proof (RFC 9449), a certificate-bound one the client certificate the
-   trusted TLS proxy passed on (RFC 8705, ``MTLS_MODE``); and, with DPoP on, a bearer
-   credential must not come with a ``DPoP`` proof header;
+   trusted TLS proxy passed on (RFC 8705, ``MTLS_MODE``); a bound token never comes from the
+   session, even with its proof; and, with DPoP on, a bearer credential must not come with a
+   ``DPoP`` proof header;
 6. the user: ``AUTH0_JWT["USER_CLASS"]`` built from the verified token.
 
 A refusal raises the failure (``auth0_jwt._core.errors``) with ``log_context`` (reason, kid,
@@ -25,7 +26,7 @@ import logging
 from django.core.exceptions import DisallowedHost
 
 from auth0_jwt._core import confirmation, errors, mtls, uris
-from auth0_jwt._drf.credentials import check_token_syntax
+from auth0_jwt._drf.credentials import SESSION, check_token_syntax
 from auth0_jwt._ops import audit
 from auth0_jwt._ops.runtime import get_proof_verifier, get_user_class, verifier_for
 from auth0_jwt._settings import auth0_settings
@@ -34,6 +35,7 @@ logger = logging.getLogger("auth0_jwt.authentication")
 
 DPOP_BOUND_AS_BEARER = "DPoP-bound token must be sent with the DPoP scheme and a DPoP proof"
 PROOF_WITH_BEARER = "DPoP proof requires the DPoP authentication scheme, not Bearer"
+BOUND_IN_SESSION = "Sender-constrained token cannot be used from a session"
 
 
 class CredentialPipeline:
@@ -115,6 +117,11 @@ class CredentialPipeline:
             mtls.check_unbound_allowed(auth0_settings.MTLS_MODE)
         for method, value in methods.items():
             getattr(self, self.sender_constraints[method])(credential, value, proof, request)
+        if methods and credential.source == SESSION:
+            # Even with its proof at hand (a browser's client certificate through the TLS
+            # proxy), a bound token is never an ambient credential: what proves possession for
+            # one request must not turn a session cookie into the key.
+            raise errors.SenderConstrainedToken(BOUND_IN_SESSION, reason="bound_token_in_session")
 
     def check_no_stray_proof(self, credential, request):
         """400 for a ``DPoP`` proof beside a bearer credential while DPoP is on: the client

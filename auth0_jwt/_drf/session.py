@@ -21,6 +21,7 @@ from django.middleware.csrf import rotate_token
 from rest_framework.authentication import SessionAuthentication
 
 from auth0_jwt._core import errors
+from auth0_jwt._drf.challenges import challenge
 from auth0_jwt._drf.credentials import SESSION, SESSION_KEY, Credential, PresentedToken
 from auth0_jwt._drf.credentials import session_credential
 from auth0_jwt._drf.exceptions import api_error
@@ -60,6 +61,13 @@ class SessionTokenAuthentication(SessionAuthentication):
             raise api_error(failure, credential.scheme) from failure
         self.enforce_csrf(request)
         return user, token
+
+    def authenticate_header(self, request):
+        """The 401 challenge, as ``Auth0JWTAuthentication``'s: DRF asks the first class of a
+        view for it, and without one turns every 401 (``invalid_token`` included) into a 403;
+        a view protected by this class alone, or listing it first, keeps the error table's
+        401."""
+        return challenge()
 
 
 def check_token(django_request, raw_token):

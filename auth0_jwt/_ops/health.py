@@ -3,7 +3,7 @@
 - ``healthz``: the process is up and serving: 200 ``{"status": "ok"}``, always.
 - ``readyz``: this process holds signing keys, so it can verify tokens: 200
   ``{"status": "ok"}``; otherwise 503 ``{"error": "temporarily_unavailable", "message": ...}``
-  with ``Retry-After``. With no keys yet it fetches them first (within the JWKS client's
+  with ``Retry-After`` (1-2 s while a fetch is still running, else ``JWKS_RETRY_AFTER``). With no keys yet it fetches them first (within the JWKS client's
   cooldown, so a probe every second does not hammer the tenant). During an outage, keys
   already cached still count: requests are still served with them.
 
@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from auth0_jwt._ops import draining
-from auth0_jwt._ops.runtime import signing_keys_available
+from auth0_jwt._ops.runtime import keys_retry_hint, signing_keys_available
 from auth0_jwt._settings import auth0_settings
 
 logger = logging.getLogger("auth0_jwt.health")
@@ -67,5 +67,15 @@ def readyz(request):
         return JsonResponse({"status": "ok"})
     response = JsonResponse({"error": "temporarily_unavailable",
                              "message": "Signing keys are temporarily unavailable"}, status=503)
-    response["Retry-After"] = str(max(1, int(auth0_settings.JWKS_RETRY_AFTER)))
+    response["Retry-After"] = str(max(1, int(retry_after())))
     return response
+
+
+def retry_after():
+    """As for a request's 503: a second or two while a fetch is still running, else the
+    configured ``JWKS_RETRY_AFTER`` (an outage)."""
+    try:
+        hint = keys_retry_hint()
+    except Exception:  # not ready already says it all; the hint is a courtesy
+        hint = None
+    return auth0_settings.JWKS_RETRY_AFTER if hint is None else hint

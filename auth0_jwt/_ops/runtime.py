@@ -389,6 +389,14 @@ def signing_keys_available():
     return any([source.ready(wait=max(0.0, deadline - time.monotonic())) for source in sources])
 
 
+def keys_retry_hint():
+    """Seconds after which the keys missing now may be held (a fetch still running: a second
+    or two), or None during an outage (then ``JWKS_RETRY_AFTER``). For ``/readyz``'s 503."""
+    hints = [hint for hint in (getattr(source, "retry_hint", lambda: None)()
+                               for source in key_sources(get_verifier())) if hint is not None]
+    return min(hints) if hints else None
+
+
 def key_sources(verifier):
     """The key sources behind a verifier: one, or one per issuer."""
     sources = getattr(verifier, "key_sources", None)
