@@ -7,16 +7,17 @@ class VerifiedToken:
     ``payload`` and ``header`` are the decoded JSON objects, ``token`` the raw string, and
     ``scopes`` a frozenset of the space-separated ``scope`` claim (split on spaces only, RFC
     6749 section 3.3) plus Auth0's RBAC
-    ``permissions`` array. Treat ``payload`` and ``header`` as read-only: with the token
-    cache, requests presenting the same token share them.
+    ``permissions`` array. ``payload`` and ``header`` are read-only (``ReadOnlyDict``, with
+    ``ReadOnlyList`` arrays): with the token cache, requests presenting the same token share
+    them, and a change made for one request would change what the checks of the next see.
     """
 
     __slots__ = ("token", "header", "payload", "scopes")
 
     def __init__(self, token, header, payload):
         self.token = token
-        self.header = header
-        self.payload = payload
+        self.header = read_only(header)
+        self.payload = read_only(payload)
         self.scopes = scopes_of(payload)
 
     def presented_as(self, token):
@@ -51,3 +52,50 @@ def scopes_of(payload):
             if isinstance(permission, str):
                 scopes.append(permission)
     return frozenset(scopes)
+
+
+def _refuse_change(self, *args, **kwargs):
+    raise TypeError("A verified token's claims are read-only: change a copy (dict(payload))")
+
+
+class ReadOnlyDict(dict):
+    """A JSON object of a verified token: a dict for every reader (``json.dumps``,
+    ``isinstance``, ``==``) that refuses changes. A copy (``dict(...)``, ``copy``, a pickle
+    round trip) is a plain, changeable dict."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _refuse_change
+    clear = pop = popitem = setdefault = update = _refuse_change
+
+    def __reduce__(self):
+        return dict, (dict(self),)
+
+    def copy(self):
+        return dict(self)
+
+
+class ReadOnlyList(list):
+    """A JSON array of a verified token, read-only like ``ReadOnlyDict``."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse_change
+    append = extend = insert = pop = remove = reverse = sort = clear = _refuse_change
+
+    def __reduce__(self):
+        return list, (list(self),)
+
+    def copy(self):
+        return list(self)
+
+
+def read_only(value):
+    """``value`` (decoded JSON) with every object and array made read-only."""
+    if isinstance(value, dict):
+        if type(value) is ReadOnlyDict:
+            return value
+        return ReadOnlyDict((key, read_only(item)) for key, item in value.items())
+    if isinstance(value, list):
+        if type(value) is ReadOnlyList:
+            return value
+        return ReadOnlyList(read_only(item) for item in value)
+    return value
