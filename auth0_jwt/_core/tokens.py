@@ -90,12 +90,25 @@ class ReadOnlyList(list):
 
 def read_only(value):
     """``value`` (decoded JSON) with every object and array made read-only."""
-    if isinstance(value, dict):
-        if type(value) is ReadOnlyDict:
-            return value
-        return ReadOnlyDict((key, read_only(item)) for key, item in value.items())
-    if isinstance(value, list):
-        if type(value) is ReadOnlyList:
-            return value
-        return ReadOnlyList(read_only(item) for item in value)
+    kind = type(value)
+    if kind is dict or kind is list:
+        return _READ_ONLY[kind](_read_only_items(value) if kind is list else
+                                {key: _read_only_item(item) for key, item in value.items()})
+    if kind is ReadOnlyDict or kind is ReadOnlyList:
+        return value
+    if isinstance(value, (dict, list)):  # another mapping or sequence type: rebuild it
+        return read_only(dict(value) if isinstance(value, dict) else list(value))
     return value
+
+
+def _read_only_item(item):
+    # Most claims are strings and numbers: no call for them.
+    return read_only(item) if type(item) in _CONTAINERS else item
+
+
+def _read_only_items(items):
+    return [_read_only_item(item) for item in items]
+
+
+_READ_ONLY = {dict: ReadOnlyDict, list: ReadOnlyList}
+_CONTAINERS = (dict, list, ReadOnlyDict, ReadOnlyList)
