@@ -1,4 +1,4 @@
-"""Settings for the end-to-end run of tests/test_sdk_gunicorn.py: the demo's settings, read
+"""Settings for the end-to-end run of tests/demo/test_sdk_gunicorn.py: the demo's settings, read
 from the environment as a deployer sets them, plus what only code can say: an issuer resolver
 (which issuers each host accepts), a validator, and a route whose authentication class has
 settings of its own (tests/sdk_urls.py)."""

@@ -1,5 +1,5 @@
 """The demo's routes plus /partner, protected by an authentication class with its own
-audience (settings per authentication class), for tests/test_sdk_gunicorn.py."""
+audience (settings per authentication class), for tests/demo/test_sdk_gunicorn.py."""
 import os
 
 from django.urls import path

@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEST_NAME = re.compile(r"\btest_[a-z0-9_]+\b(?!\.py)")
 
 
@@ -12,7 +12,8 @@ def section(text, start, end):
 
 def defined_tests():
     names = set()
-    for path in (ROOT / "tests").glob("test_*.py"):
+    # Both suites (tests/app, tests/demo) and any file not yet placed in one.
+    for path in [*(ROOT / "tests").glob("test_*.py"), *(ROOT / "tests").glob("*/test_*.py")]:
         names.update(re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(), re.M))
     return names
 

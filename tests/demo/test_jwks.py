@@ -15,7 +15,7 @@ from tests.clock import FrozenClock
 from tests.hostile import FaultyJWKSServer
 from tests.keys import SigningKey, mint
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

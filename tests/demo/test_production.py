@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core import checks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_PREFIXES = ("DJANGO_", "AUTH0_", "GUNICORN_", "CORS_", "WEB_CONCURRENCY", "PORT")
 
 

@@ -91,6 +91,6 @@ def test_a_subclass_can_add_a_sender_constraint(auth0_settings, signing_key):
 
 
 def test_user_class_is_built_from_the_verified_token(configure, token):
-    configure(USER_CLASS="tests.test_authentication.Principal")
+    configure(USER_CLASS="tests.demo.test_authentication.Principal")
     user, _ = run(credential(token(sub="auth0|gus")))
     assert str(user) == "principal of auth0|gus"

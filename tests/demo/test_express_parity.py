@@ -21,7 +21,7 @@ from tests.parity.run import compare_all
 from tests.parity.servers import install_sdk, node_missing
 from tests.parity.wire import parse_challenges
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "from-express.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "from-express.md"
 RUN_BOUND = 50  # seconds for the whole run, servers included (about 6 s on the 2-CPU VM)
 
 # -- the documented differences: case -> compare.render(differences), "aspect ours / SDK's" ----

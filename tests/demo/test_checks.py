@@ -9,7 +9,7 @@ from django.core import checks
 
 from tests.keys import AUDIENCE, ISSUER
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VALID = {"DOMAIN": "dev-abc123.us.auth0.com", "AUDIENCE": "https://api.example.com"}
 
 

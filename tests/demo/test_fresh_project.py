@@ -27,7 +27,7 @@ from tests.processes import free_port, stop, wait_for
 from tests.tls import serve_tls, write_certificate
 from tests.expected import and_dpop
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## Add it to your project"
 MARKED_BLOCK = re.compile(r"<!-- five-minute-path: (.+?) -->\n```\w*\n(.*?)```", re.DOTALL)
 # What auth0_jwt imports, and nothing else (the demo's packages stay out of users' projects).

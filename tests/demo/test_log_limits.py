@@ -12,7 +12,7 @@ import pytest
 from auth0_jwt._ops.log_limits import RefusalLogLimit, RepeatLogLimit, ResponseLogLimit
 from tests.clock import FrozenClock
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class ListHandler(logging.Handler):

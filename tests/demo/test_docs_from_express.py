@@ -6,7 +6,7 @@ from pathlib import Path
 import auth0_jwt
 from auth0_jwt._settings import DEFAULTS
 
-GUIDE = (Path(__file__).resolve().parent.parent / "docs" / "from-express.md").read_text()
+GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "from-express.md").read_text()
 
 SDK_OPTIONS = [
     "issuerBaseURL", "issuer", "jwksUri", "audience", "secret", "tokenSigningAlg", "publicKey",

@@ -24,7 +24,7 @@ from tests.hostile import FaultyJWKSServer
 from tests.issuer_server import JWKS_PATH, OAUTH_PATH, OIDC_PATH, IssuerServer
 from tests.keys import AUDIENCE, mint
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

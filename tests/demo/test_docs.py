@@ -15,7 +15,7 @@ import pytest
 import auth0_jwt
 from auth0_jwt._settings import DEFAULTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 # Files of the workshop, not of the repository; absolute paths of one machine.

@@ -15,7 +15,7 @@ from tests.gunicorn_server import GunicornServer, production_environ
 from tests.hostile import FaultyJWKSServer
 from tests.keys import AUDIENCE, mint
 from tests.processes import free_port, wait_for
-from tests.test_jwks_gunicorn import Traffic, app_lines, worker_of
+from tests.demo.test_jwks_gunicorn import Traffic, app_lines, worker_of
 
 WORKERS = 2
 HANG_TIMEOUT = 3  # AUTH0_JWKS_TIMEOUT: each metadata fetch gives up after 3 s

@@ -200,7 +200,7 @@ class TestUserClass:
     @pytest.mark.parametrize("path", ["header", "query", "form", "session"])
     def test_configured_user_class_is_what_every_path_returns(
             self, client, configure, settings, tmp_path, token, path):
-        configure(USER_CLASS="tests.test_authentication.Principal", ALLOW_QUERY_TOKEN=True,
+        configure(USER_CLASS="tests.demo.test_authentication.Principal", ALLOW_QUERY_TOKEN=True,
                   ALLOW_FORM_TOKEN=True, SESSION_TOKEN=True)
         settings.SESSION_ENGINE = "django.contrib.sessions.backends.file"
         settings.SESSION_FILE_PATH = str(tmp_path)
@@ -213,7 +213,7 @@ class TestUserClass:
             response = client.post("/test/whoami", f"access_token={raw}",
                                    content_type="application/x-www-form-urlencoded")
         else:
-            from tests.test_credential_paths import plant
+            from tests.demo.test_credential_paths import plant
 
             response = client.get("/test/whoami", HTTP_COOKIE=f"sessionid={plant(raw)}")
         assert response.status_code == 200, response.content

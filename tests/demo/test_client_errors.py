@@ -4,7 +4,7 @@
 What a client controls and Django refuses while reading the request: the ``Host`` header,
 the number of query or form fields, the body's size, a multipart body. Each is sent to DRF
 views (public, protected, optional, the OpenAPI schema and Swagger UI) and Django views (the
-token page, a plain view), with DEBUG off and on. ``tests/test_e2e_client_errors.py`` sends
+token page, a plain view), with DEBUG off and on. ``tests/demo/test_e2e_client_errors.py`` sends
 the same through a real gunicorn.
 """
 import logging
