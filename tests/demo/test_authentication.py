@@ -213,7 +213,7 @@ class TestUserClass:
             response = client.post("/test/whoami", f"access_token={raw}",
                                    content_type="application/x-www-form-urlencoded")
         else:
-            from tests.demo.test_credential_paths import plant
+            from tests.app.test_credential_paths import plant
 
             response = client.get("/test/whoami", HTTP_COOKIE=f"sessionid={plant(raw)}")
         assert response.status_code == 200, response.content

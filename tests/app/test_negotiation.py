@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from auth0_jwt._drf.negotiation import DisregardUnsatisfiableAccept
 
 
-def select(accept, path="/api/public", renderers=(JSONRenderer(), BrowsableAPIRenderer())):
+def select(accept, path="/public", renderers=(JSONRenderer(), BrowsableAPIRenderer())):
     request = Request(RequestFactory().get(path, HTTP_ACCEPT=accept))
     renderer, media_type = DisregardUnsatisfiableAccept().select_renderer(request, list(renderers))
     return type(renderer), media_type
@@ -24,4 +24,4 @@ def test_a_satisfiable_accept_is_negotiated_as_drf_does():
 
 def test_an_unknown_format_override_is_still_a_404():
     with pytest.raises(Http404):
-        select("*/*", path="/api/public?format=xml")
+        select("*/*", path="/public?format=xml")

@@ -28,7 +28,7 @@ def test_healthz_and_the_api_are_still_served_while_draining(client, auth0_setti
                                                             token):
     drain()
     assert client.get("/healthz").status_code == 200
-    assert client.get("/api/private", HTTP_AUTHORIZATION=f"Bearer {token()}").status_code == 200
+    assert client.get("/private", HTTP_AUTHORIZATION=f"Bearer {token()}").status_code == 200
 
 
 def test_a_process_that_was_never_told_to_stop_is_not_draining(drain):

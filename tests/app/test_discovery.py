@@ -364,7 +364,7 @@ def test_runtime_reset_closes_the_metadata_clients(endpoint, settings, client, s
     settings.AUTH0_JWT = {"ISSUER": endpoint.issuer, "AUDIENCE": [AUDIENCE],
                           "DISCOVERY": True, "JWKS_TIMEOUT": 30, "JWKS_WAIT": 0.05}
     endpoint.hang = True  # every metadata fetch hangs for longer than this test
-    response = client.get("/api/private",
+    response = client.get("/private",
                           HTTP_AUTHORIZATION=f"Bearer {mint(signing_key, iss=endpoint.issuer)}")
     assert response.status_code == 503
     assert len(metadata_threads()) == 1

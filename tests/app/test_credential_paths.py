@@ -21,7 +21,6 @@ from tests.hostile import (Verbatim, eddsa_signed, es256_signed, hmac_signed, ps
 from tests.keys import b64url, claims
 from tests.leak_guard import client, leak_guard  # noqa: F401  (every test is a leak test)
 
-pytestmark = pytest.mark.urls("tests.urls")
 
 MODES = ("off", "allowed", "required")
 PATHS = ("query", "form", "session")
