@@ -36,8 +36,8 @@ def test_path_case_and_reserved_escapes_stay_distinct():
 
 
 @pytest.mark.parametrize("target, path", [
-    ("/api/org/org%3B123?x=1", "/api/org/org%3B123"),  # never decoded
-    ("/api/org/org_123%3Fevil", "/api/org/org_123%3Fevil"),  # an encoded "?" is no query
+    ("/org/org%3B123?x=1", "/org/org%3B123"),  # never decoded
+    ("/org/org_123%3Fevil", "/org/org_123%3Fevil"),  # an encoded "?" is no query
     ("/a#fragment", "/a"),
     ("http://api.example.com/a/b?q", "/a/b"),  # absolute-form (RFC 9112 section 3.2.2)
     ("HTTPS://api.example.com:8443/a", "/a"),
@@ -49,7 +49,7 @@ def test_target_path_is_the_path_as_sent(target, path):
 
 
 @pytest.mark.parametrize("decoded, quoted", [
-    ("/api/org/org;123", "/api/org/org;123"),
+    ("/org/org;123", "/org/org;123"),
     ("/a:b@c/!$&'()*+,=", "/a:b@c/!$&'()*+,="),
     ("/caf\u00e9 x/100%", "/caf%C3%A9%20x/100%25"),
     ("/a?b#c", "/a%3Fb%23c"),

@@ -8,7 +8,6 @@ from django.test import Client
 from auth0_jwt._drf.challenges import bearer_challenge, quote
 from tests.expected import and_dpop
 
-pytestmark = pytest.mark.urls("tests.urls")
 
 
 SPACES = ("Bearer token must not contain spaces: send the token alone, without quotes or "
@@ -16,7 +15,7 @@ SPACES = ("Bearer token must not contain spaces: send the token alone, without q
 
 
 def test_malformed_authorization_header_is_400_invalid_request(api):
-    response = api("/api/private", HTTP_AUTHORIZATION="Bearer a b")
+    response = api("/private", HTTP_AUTHORIZATION="Bearer a b")
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "message": SPACES}
     assert response["WWW-Authenticate"] == (
@@ -25,7 +24,7 @@ def test_malformed_authorization_header_is_400_invalid_request(api):
 
 def test_jwks_down_with_no_cached_key_is_503_with_retry_after(api, token, jwks_server):
     jwks_server.status = 500
-    response = api("/api/private", token())
+    response = api("/private", token())
     assert response.status_code == 503
     assert response.json() == {"error": "temporarily_unavailable",
                                "message": "Signing keys are temporarily unavailable"}
@@ -42,13 +41,13 @@ def test_unknown_route_is_json_404_with_and_without_debug(client, settings, debu
 
 
 def test_unknown_api_route_is_json_404(client):
-    response = client.post("/api/does-not-exist", data="{}", content_type="application/json")
+    response = client.post("/does-not-exist", data="{}", content_type="application/json")
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "message": "Not found"}
 
 
 def test_wrong_method_is_405_with_allow(api, client, token):
-    response = client.delete("/api/public")
+    response = client.delete("/public")
     assert response.status_code == 405
     assert response.json() == {"error": "method_not_allowed",
                                "message": 'Method "DELETE" not allowed.'}
@@ -97,7 +96,7 @@ def test_unexpected_exception_in_django_view_is_json_500():
 
 def test_disallowed_host_is_json_400(client, settings):
     settings.ALLOWED_HOSTS = ["api.example.com"]
-    response = client.get("/api/public", HTTP_HOST="evil.example.com")
+    response = client.get("/public", HTTP_HOST="evil.example.com")
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "message": "Host header is not allowed"}
 
@@ -114,6 +113,6 @@ def test_challenge_drops_control_characters():
 
 def test_realm_setting_is_used_in_every_challenge(api, configure):
     configure(REALM="orders")
-    assert api("/api/private")["WWW-Authenticate"] == and_dpop('Bearer realm="orders"')
-    response = api("/api/private", "x.y.z")
+    assert api("/private")["WWW-Authenticate"] == and_dpop('Bearer realm="orders"')
+    response = api("/private", "x.y.z")
     assert response["WWW-Authenticate"].startswith('Bearer realm="orders", error="invalid_token"')

@@ -43,7 +43,7 @@ def test_keys_are_fetched_once_for_many_lookups(make_client, jwks_server):
 
 def test_many_requests_through_the_api_fetch_the_jwks_once(api, token, jwks_server):
     for _ in range(20):
-        assert api("/api/private", token()).status_code == 200
+        assert api("/private", token()).status_code == 200
     assert jwks_server.hits == 1
 
 
@@ -59,9 +59,9 @@ def test_rotation_picks_up_a_new_key_on_unknown_kid(make_client, jwks_server, si
 
 def test_rotation_through_the_api(api, jwks_server, signing_key, other_key, configure):
     configure(JWKS_REFETCH_COOLDOWN=0)
-    assert api("/api/private", mint(signing_key)).status_code == 200
+    assert api("/private", mint(signing_key)).status_code == 200
     jwks_server.serve_keys(other_key.jwk())
-    assert api("/api/private", mint(other_key)).status_code == 200
+    assert api("/private", mint(other_key)).status_code == 200
     assert jwks_server.hits == 2
 
 
@@ -159,10 +159,10 @@ def test_down_then_back_recovers_a_second_after_the_failure_not_a_cooldown(make_
 def test_server_down_through_the_api_keeps_serving_cached_keys(api, token, jwks_server,
                                                                configure):
     configure(JWKS_CACHE_LIFETIME=0, JWKS_REFETCH_COOLDOWN=0)  # every request may refresh
-    assert api("/api/private", token()).status_code == 200
+    assert api("/private", token()).status_code == 200
     jwks_server.status = 500
     for _ in range(3):
-        assert api("/api/private", token()).status_code == 200
+        assert api("/private", token()).status_code == 200
         runtime.get_verifier().key_source.wait_for_fetch(5)
     assert jwks_server.hits >= 2  # refreshes were tried, and failed, in the background
 
@@ -392,7 +392,7 @@ def test_settings_changes_leave_no_fetch_thread_behind(api, token, configure, jw
     jwks_server.delay = 20  # every fetch hangs for longer than this test
     for round_ in range(5):
         configure(LEEWAY=round_)  # a new client each round
-        assert api("/api/private", token()).status_code == 503
+        assert api("/private", token()).status_code == 503
     deadline = time.monotonic() + 2
     while fetch_threads() and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -84,7 +84,7 @@ def trust(settings, jwks_server):
 
 @pytest.fixture
 def get(client):
-    def request(token=None, path="/api/private", **headers):
+    def request(token=None, path="/private", **headers):
         if token is not None:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         return client.get(path, **headers)
@@ -125,7 +125,7 @@ def test_listed_issuers_use_discovery_when_asked(trust, get, issuer_server, sign
     assert issuer_server.hit_count(OIDC_PATH) == 1
 
 
-@pytest.mark.parametrize("resolver", [tenant_issuers, "tests.demo.test_sdk_options.tenant_issuers"])
+@pytest.mark.parametrize("resolver", [tenant_issuers, "tests.app.test_sdk_options.tenant_issuers"])
 def test_resolver_allows_each_host_its_own_issuer(two_brands, settings, get, signing_key,
                                                   other_key, resolver):
     settings.AUTH0_JWT = {**settings.AUTH0_JWT, "ISSUER_RESOLVER": resolver}

@@ -180,7 +180,7 @@ DOCUMENTED = {400: "invalid_request", 401: {"invalid_token", "unauthorized"}}
 @given(value=authorization_values | st.builds(
     lambda t: "Bearer " + t, st.text(B64URL + ".", min_size=10, max_size=400)))
 def test_api_answers_any_authorization_header_with_a_documented_error(api, value):
-    response = api("/api/private", HTTP_AUTHORIZATION=value)
+    response = api("/private", HTTP_AUTHORIZATION=value)
     assert response.status_code in DOCUMENTED, (value, response.content)
     body = response.json()
     assert body["error"] in DOCUMENTED[response.status_code]
@@ -217,7 +217,7 @@ def dpop_allowed(configure, token):
 def test_api_answers_any_dpop_proof_with_a_documented_error(api, dpop_allowed, proof):
     """DPoP on (attacked here too): a Bearer token presented under
     the DPoP scheme with any proof is never accepted, never a 500, never the fail-closed path."""
-    response = api("/api/private", HTTP_AUTHORIZATION=f"DPoP {dpop_allowed}", HTTP_DPOP=proof)
+    response = api("/private", HTTP_AUTHORIZATION=f"DPoP {dpop_allowed}", HTTP_DPOP=proof)
     assert response.status_code in DPOP_DOCUMENTED, (proof, response.content)
     body = response.json()
     assert body["error"] in DPOP_DOCUMENTED[response.status_code]

@@ -79,7 +79,7 @@ def test_warm_up_fetches_the_keys_once_so_requests_do_not(api, token, configure,
     configure(JWKS_WARMUP=True)
     assert runtime.warm_up() is True
     assert jwks_server.hits == 1
-    assert api("/api/private", token()).status_code == 200
+    assert api("/private", token()).status_code == 200
     assert jwks_server.hits == 1
 
 

@@ -91,7 +91,7 @@ HEADERS = {  # Authorization value (TOKEN stands for a valid token): the documen
 @pytest.mark.parametrize("authorization", HEADERS)
 def test_hostile_authorization_header_gets_the_documented_answer(authorization, client, api,
                                                                  valid):
-    response = get(client, "/api/private", authorization.replace("TOKEN", valid))
+    response = get(client, "/private", authorization.replace("TOKEN", valid))
     assert_answer(response, HEADERS[authorization])
 
 
@@ -99,48 +99,48 @@ def test_hostile_authorization_header_gets_the_documented_answer(authorization, 
                                            "Bearer     TOKEN", "Bearer TOKEN   "])
 def test_scheme_is_case_insensitive_and_extra_spaces_are_tolerated(authorization, client, api,
                                                                     valid):
-    response = get(client, "/api/private", authorization.replace("TOKEN", valid))
+    response = get(client, "/private", authorization.replace("TOKEN", valid))
     assert response.status_code == 200, response.content
 
 
 def test_huge_header_without_spaces_is_refused_as_too_large_quickly(client, api, jwks_server):
     started = time.monotonic()
-    assert_answer(get(client, "/api/private", "Bearer " + "A" * 1_000_000), TOO_LARGE)
+    assert_answer(get(client, "/private", "Bearer " + "A" * 1_000_000), TOO_LARGE)
     assert time.monotonic() - started < 0.5
     assert jwks_server.hits == 0
 
 
 def test_huge_header_with_spaces_is_a_malformed_header_quickly(client, api, jwks_server):
     started = time.monotonic()
-    assert_answer(get(client, "/api/private", "Bearer " + "A " * 500_000), SPACES)
+    assert_answer(get(client, "/private", "Bearer " + "A " * 500_000), SPACES)
     assert time.monotonic() - started < 0.5
     assert jwks_server.hits == 0
 
 
 def test_huge_header_of_another_scheme_is_not_ours(client, api):
-    assert_answer(get(client, "/api/private", "X" * 1_000_000), UNAUTHORIZED)
+    assert_answer(get(client, "/private", "X" * 1_000_000), UNAUTHORIZED)
 
 
 # -- other token locations -------------------------------------------------------------------
 
 def test_query_token_is_ignored_by_default(client, api, valid):
-    assert_answer(client.get("/api/private", {"access_token": valid}), UNAUTHORIZED)
+    assert_answer(client.get("/private", {"access_token": valid}), UNAUTHORIZED)
 
 
 def test_form_token_is_ignored_by_default(client, api, valid):
-    response = client.post("/api/private", {"access_token": valid},
+    response = client.post("/private", {"access_token": valid},
                            content_type="application/x-www-form-urlencoded")
     assert_answer(response, UNAUTHORIZED)
 
 
 def test_query_token_and_header_token_together_are_400(client, configure, valid):
     configure(ALLOW_QUERY_TOKEN=True)
-    assert_answer(get(client, f"/api/private?access_token={valid}", f"Bearer {valid}"), TWICE)
+    assert_answer(get(client, f"/private?access_token={valid}", f"Bearer {valid}"), TWICE)
 
 
 def test_repeated_query_token_is_400(client, configure, valid):
     configure(ALLOW_QUERY_TOKEN=True)
-    assert_answer(client.get(f"/api/private?access_token={valid}&access_token={valid}"),
+    assert_answer(client.get(f"/private?access_token={valid}&access_token={valid}"),
                   REPEATED)
 
 
@@ -148,14 +148,14 @@ def test_repeated_query_token_is_400(client, configure, valid):
     ("", MISSING), ("a b", SPACES), ("a\u0000b", BAD_CHARS), ("abc", SEGMENTS)])
 def test_hostile_query_token_gets_the_documented_answer(value, expected, client, configure):
     configure(ALLOW_QUERY_TOKEN=True)
-    assert_answer(client.get("/api/private", {"access_token": value}), expected)
+    assert_answer(client.get("/private", {"access_token": value}), expected)
 
 
 # -- routes that do not require a token ------------------------------------------------------
 
 @pytest.mark.parametrize("authorization", list(HEADERS) + ["Bearer " + "A" * 100_000])
 def test_public_route_never_looks_at_credentials(authorization, client, api, jwks_server):
-    response = get(client, "/api/public", authorization)
+    response = get(client, "/public", authorization)
     assert response.status_code == 200, response.content
     assert jwks_server.hits == 0
 
@@ -163,10 +163,10 @@ def test_public_route_never_looks_at_credentials(authorization, client, api, jwk
 @pytest.mark.parametrize("authorization", [a for a, e in HEADERS.items() if e is not UNAUTHORIZED])
 def test_optional_route_refuses_a_present_but_bad_token(authorization, client, api, valid):
     expected = HEADERS[authorization]
-    assert_answer(get(client, "/api/feed", authorization.replace("TOKEN", valid)), expected)
+    assert_answer(get(client, "/feed", authorization.replace("TOKEN", valid)), expected)
 
 
 def test_optional_route_treats_another_scheme_as_anonymous(client, api):
-    response = get(client, "/api/feed", "Basic dXNlcjpwYXNz")
+    response = get(client, "/feed", "Basic dXNlcjpwYXNz")
     assert response.status_code == 200
     assert response.json()["personalizedContent"] is False

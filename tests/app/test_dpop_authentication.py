@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from tests.dpop_client import DPoPKey, ath
 from tests.keys import claims, mint
 
-URL = "http://testserver/api/private"
+URL = "http://testserver/private"
 ALGS = 'algs="ES256 PS256 RS256"'
 BOTH = f'Bearer realm="api", DPoP {ALGS}'
 
@@ -43,7 +43,7 @@ def bound_token(signing_key, dpop_key):
 def call(client, auth0_settings):
     """Request ``path`` with ``Authorization: <scheme> <token>`` and an optional DPoP proof."""
 
-    def request(path="/api/private", token=None, proof=None, scheme="DPoP", method="get",
+    def request(path="/private", token=None, proof=None, scheme="DPoP", method="get",
                 **headers):
         if token is not None:
             headers["HTTP_AUTHORIZATION"] = f"{scheme} {token}"
@@ -191,8 +191,8 @@ def test_dpop_token_lacking_scope_is_403_on_the_dpop_challenge(dpop_mode, call, 
                                                                 bound_token):
     dpop_mode("allowed")
     token = bound_token(scope="openid")
-    response = call("/api/private-scoped", token=token,
-                    proof=dpop_key.proof(htu="http://testserver/api/private-scoped",
+    response = call("/private-scoped", token=token,
+                    proof=dpop_key.proof(htu="http://testserver/private-scoped",
                                          access_token=token))
     assert response.status_code == 403, response.content
     assert response.json()["error"] == "insufficient_scope"
@@ -285,12 +285,12 @@ def proof_cases():
          "DPoP proof 'htm' does not match the request method"),
         ("htm lower case", lambda k, t: k.proof(htm="get", htu=URL, access_token=t),
          "DPoP proof 'htm' does not match the request method"),
-        ("htu other path", lambda k, t: k.proof(htu="http://testserver/api/admin", access_token=t),
+        ("htu other path", lambda k, t: k.proof(htu="http://testserver/admin", access_token=t),
          "DPoP proof 'htu' does not match the request URI"),
-        ("htu other host", lambda k, t: k.proof(htu="http://evil.example/api/private",
+        ("htu other host", lambda k, t: k.proof(htu="http://evil.example/private",
                                                 access_token=t),
          "DPoP proof 'htu' does not match the request URI"),
-        ("htu https", lambda k, t: k.proof(htu="https://testserver/api/private", access_token=t),
+        ("htu https", lambda k, t: k.proof(htu="https://testserver/private", access_token=t),
          "DPoP proof 'htu' does not match the request URI"),
         ("htu missing", lambda k, t: k.proof(htu=None, access_token=t),
          "DPoP proof 'htu' is missing or invalid"),
@@ -334,8 +334,8 @@ def test_htu_is_compared_after_normalisation_without_query(dpop_mode, call, dpop
                                                            bound_token):
     dpop_mode("allowed")
     token = bound_token()
-    htu = "HTTP://TestServer:80/api/./%70rivate?x=1#frag"
-    response = call("/api/private?y=2", token=token, proof=dpop_key.proof(htu=htu,
+    htu = "HTTP://TestServer:80/./%70rivate?x=1#frag"
+    response = call("/private?y=2", token=token, proof=dpop_key.proof(htu=htu,
                                                                           access_token=token))
     assert response.status_code == 200, response.content
 
@@ -345,7 +345,7 @@ def test_htu_follows_the_forwarded_scheme_when_the_proxy_is_trusted(dpop_mode, c
     dpop_mode("allowed")
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     token = bound_token()
-    proof = dpop_key.proof(htu="https://testserver/api/private", access_token=token)
+    proof = dpop_key.proof(htu="https://testserver/private", access_token=token)
     response = call(token=token, proof=proof, HTTP_X_FORWARDED_PROTO="https",
                     HTTP_HOST="testserver")
     assert response.status_code == 200, response.content
@@ -394,7 +394,7 @@ def test_failed_proof_does_not_use_up_its_jti(dpop_mode, call, dpop_key, bound_t
     dpop_mode("allowed")
     token = bound_token()
     proof = dpop_key.proof(htu=URL, access_token=token, jti="fixed-jti-1")
-    assert call("/api/private-scoped", token=token, proof=proof).status_code == 401  # htu
+    assert call("/private-scoped", token=token, proof=proof).status_code == 401  # htu
     assert call(token=token, proof=proof).status_code == 200
 
 
@@ -460,13 +460,13 @@ def test_dpop_scheme_name_is_case_insensitive(dpop_mode, call, dpop_key, bound_t
 def test_query_token_is_bearer_and_refused_in_required_mode(dpop_mode, call, client, token):
     dpop_mode("required", ALLOW_QUERY_TOKEN=True)
     message = "DPoP is required: send a DPoP-bound token with the DPoP scheme and a DPoP proof"
-    assert_error(client.get(f"/api/private?access_token={token()}"), 401, "invalid_token",
+    assert_error(client.get(f"/private?access_token={token()}"), 401, "invalid_token",
                  message, f'DPoP error="invalid_token", error_description="{message}", {ALGS}')
 
 
 # -- htu: the request target as sent (RFC 9449 section 4.3 check 9) ------------------------------
 
-ORG = "http://testserver/api/org/"
+ORG = "http://testserver/org/"
 
 
 @pytest.fixture
@@ -481,8 +481,8 @@ def test_proof_for_the_raw_path_as_sent_is_accepted(dpop_mode, call, dpop_key, o
     dpop_mode("allowed")
     proof = dpop_key.proof(htu=ORG + segment.upper().replace("ORG", "org"),
                            access_token=org_token)
-    response = call(f"/api/org/{unquote(segment)}", token=org_token, proof=proof,
-                    **{raw_name: f"/api/org/{segment}?q=1"})
+    response = call(f"/org/{unquote(segment)}", token=org_token, proof=proof,
+                    **{raw_name: f"/org/{segment}?q=1"})
     assert response.status_code == 200, response.content
 
 
@@ -490,8 +490,8 @@ def test_proof_for_a_decoded_reserved_character_is_refused_on_its_encoding(
         dpop_mode, call, dpop_key, org_token):
     dpop_mode("allowed")
     proof = dpop_key.proof(htu=ORG + "org;123", access_token=org_token)
-    response = call("/api/org/org;123", token=org_token, proof=proof,
-                    RAW_URI="/api/org/org%3B123")
+    response = call("/org/org;123", token=org_token, proof=proof,
+                    RAW_URI="/org/org%3B123")
     message = "DPoP proof 'htu' does not match the request URI"
     assert_error(response, 401, "invalid_dpop_proof", message,
                  dpop_error("invalid_dpop_proof", message))
@@ -501,8 +501,8 @@ def test_proof_for_a_path_is_refused_on_that_path_with_an_encoded_question_mark(
         dpop_mode, call, dpop_key, org_token):
     dpop_mode("allowed")
     proof = dpop_key.proof(htu=ORG + "org_123", access_token=org_token)
-    response = call("/api/org/org_123?evil", token=org_token, proof=proof,
-                    RAW_URI="/api/org/org_123%3Fevil")
+    response = call("/org/org_123?evil", token=org_token, proof=proof,
+                    RAW_URI="/org/org_123%3Fevil")
     assert response.status_code == 401
     assert response.json()["message"] == "DPoP proof 'htu' does not match the request URI"
 
@@ -510,8 +510,8 @@ def test_proof_for_a_path_is_refused_on_that_path_with_an_encoded_question_mark(
 def test_absolute_form_request_target_gives_its_path(dpop_mode, call, dpop_key, org_token):
     dpop_mode("allowed")
     proof = dpop_key.proof(htu=ORG + "org%3B123", access_token=org_token)
-    response = call("/api/org/org;123", token=org_token, proof=proof,
-                    RAW_URI="http://testserver/api/org/org%3B123?x=1")
+    response = call("/org/org;123", token=org_token, proof=proof,
+                    RAW_URI="http://testserver/org/org%3B123?x=1")
     assert response.status_code == 200, response.content
 
 
@@ -520,9 +520,9 @@ def test_without_the_raw_target_the_path_is_encoded_minimally(dpop_mode, call, d
     """The documented fallback (runserver, test client): reserved characters stay literal."""
     dpop_mode("allowed")
     proof = dpop_key.proof(htu=ORG + "org;123", access_token=org_token)
-    assert call("/api/org/org;123", token=org_token, proof=proof).status_code == 200
+    assert call("/org/org;123", token=org_token, proof=proof).status_code == 200
     proof = dpop_key.proof(htu=ORG + "caf%C3%A9%20x", access_token=org_token)
-    assert call("/api/org/café x", token=org_token, proof=proof).status_code == 200
+    assert call("/org/café x", token=org_token, proof=proof).status_code == 200
 
 
 def test_non_text_dpop_header_is_an_ordinary_invalid_proof(dpop_mode, call, dpop_key,

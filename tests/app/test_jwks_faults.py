@@ -104,7 +104,7 @@ def test_jwks_fault_with_no_cached_key_is_503_with_one_fetch_and_one_error_line(
     make_fault, reason = FAULTS[fault]
     make_fault(tenant, signing_key)
     for _ in range(3):
-        assert_unavailable(api("/api/private", token()))
+        assert_unavailable(api("/private", token()))
     # A failed fetch is retried a second later (FIRST_RETRY), not per request.
     assert tenant.hits == 1
     failures = [r for r in caplog.records if r.name == "auth0_jwt.jwks"
@@ -127,7 +127,7 @@ def test_jwks_redirect_to_another_host_is_not_followed(
     elsewhere.serve_keys(signing_key.jwk())
     tenant.status = status
     tenant.headers = {"Location": elsewhere.url}
-    assert_unavailable(api("/api/private", token()))
+    assert_unavailable(api("/private", token()))
     assert (tenant.hits, elsewhere.hits) == (1, 0)
 
 
@@ -135,7 +135,7 @@ def test_slow_jwks_server_is_cut_off_at_the_timeout(tenant, configure, api, toke
     configure(JWKS_TIMEOUT=0.3)
     tenant.delay = 2.0
     started = time.monotonic()
-    assert_unavailable(api("/api/private", token()))
+    assert_unavailable(api("/private", token()))
     assert time.monotonic() - started < 1.5
     assert tenant.hits == 1
 
@@ -147,7 +147,7 @@ def test_dribbling_jwks_server_is_cut_off_at_the_timeout(tenant, configure, api,
     tenant.body = b'{"keys": [' + b" " * 1000 + b"]}"
     tenant.dribble = (10, 0.2)
     started = time.monotonic()
-    assert_unavailable(api("/api/private", token()))
+    assert_unavailable(api("/private", token()))
     assert time.monotonic() - started < 3.0  # about 2 x JWKS_TIMEOUT; 20 s before the fix
 
 
@@ -155,11 +155,11 @@ def test_tenant_down_at_startup_is_503_then_recovers(signing_key, configure, api
     port = free_port()
     configure(JWKS_URL=f"http://127.0.0.1:{port}/.well-known/jwks.json",
               JWKS_REFETCH_COOLDOWN=0)
-    assert_unavailable(api("/api/private", token()))
+    assert_unavailable(api("/private", token()))
     server = FaultyJWKSServer(port).start()
     try:
         server.serve_keys(signing_key.jwk())
-        response = api("/api/private", token())
+        response = api("/private", token())
         assert response.status_code == 200, response.content
         assert server.hits == 1
     finally:
@@ -170,10 +170,10 @@ def test_failing_tenant_recovers_on_the_first_fetch_after_the_cooldown(
         tenant, configure, api, token):
     configure(JWKS_REFETCH_COOLDOWN=0)
     tenant.status = 500
-    assert_unavailable(api("/api/private", token()))
+    assert_unavailable(api("/private", token()))
     tenant.status = 200
-    assert api("/api/private", token()).status_code == 200
-    assert api("/api/private", token()).status_code == 200
+    assert api("/private", token()).status_code == 200
+    assert api("/private", token()).status_code == 200
     assert tenant.hits == 2  # the key is cached once fetched
 
 
@@ -201,9 +201,9 @@ def test_key_that_must_be_ignored_never_verifies_a_token(
         kind, tenant, signing_key, other_key, api, token):
     ignored = IGNORED[kind](other_key)
     tenant.serve_keys(signing_key.jwk(), ignored)
-    assert api("/api/private", token()).status_code == 200
+    assert api("/private", token()).status_code == 200
     # A token naming the ignored key, signed by the matching private key where there is one.
-    assert_unknown_key(api("/api/private", mint(other_key, header={
+    assert_unknown_key(api("/private", mint(other_key, header={
         "alg": "RS256", "typ": "JWT", "kid": "ignored"})))
     assert tenant.hits == 1  # the unknown kid did not refetch inside the cooldown
 
@@ -212,9 +212,9 @@ def test_duplicate_kid_drops_both_keys_and_keeps_the_others(
         tenant, signing_key, other_key, api, token):
     impostor = SigningKey(signing_key.kid)
     tenant.serve_keys(signing_key.jwk(), impostor.jwk(), other_key.jwk())
-    assert_unknown_key(api("/api/private", token()))
-    assert_unknown_key(api("/api/private", mint(impostor)))
-    assert api("/api/private", mint(other_key)).status_code == 200
+    assert_unknown_key(api("/private", token()))
+    assert_unknown_key(api("/private", mint(impostor)))
+    assert api("/private", mint(other_key)).status_code == 200
 
 
 # -- cached keys keep working (client level, injectable clock) -------------------------------

@@ -18,7 +18,7 @@ def credential(token, scheme="Bearer", source=HEADER, proof=None):
 
 
 def run(cred, request=None):
-    return pipeline.authenticate(cred, request or RequestFactory().get("/api/private"))
+    return pipeline.authenticate(cred, request or RequestFactory().get("/private"))
 
 
 def test_valid_token_gives_the_user_and_the_verified_token(auth0_settings, token):
@@ -81,7 +81,7 @@ def test_a_subclass_can_add_a_sender_constraint(auth0_settings, signing_key):
                 raise errors.SenderConstrainedToken("Certificate does not match")
 
     bound = mint(signing_key, cnf={"x5t#S256": "abc"})
-    request = RequestFactory().get("/api/private", HTTP_X_CLIENT_CERT_S256="abc")
+    request = RequestFactory().get("/private", HTTP_X_CLIENT_CERT_S256="abc")
     user, _ = CertificatePipeline().authenticate(credential(bound), request)
     assert user.sub == "auth0|user-1"
     with pytest.raises(errors.SenderConstrainedToken, match="does not match"):
@@ -91,6 +91,6 @@ def test_a_subclass_can_add_a_sender_constraint(auth0_settings, signing_key):
 
 
 def test_user_class_is_built_from_the_verified_token(configure, token):
-    configure(USER_CLASS="tests.demo.test_authentication.Principal")
+    configure(USER_CLASS="tests.app.test_authentication.Principal")
     user, _ = run(credential(token(sub="auth0|gus")))
     assert str(user) == "principal of auth0|gus"

@@ -27,10 +27,10 @@ def get(client, path, token):
 
 def test_minted_token_gets_200_on_private_and_403_without_the_scope(local_settings, client):
     token, summary = mint_token("--sub", "local|alice")
-    response = get(client, "/api/private", token)
+    response = get(client, "/private", token)
     assert response.status_code == 200, response.content
     assert response.json()["user"] == "local|alice"
-    response = get(client, "/api/private-scoped", token)
+    response = get(client, "/private-scoped", token)
     assert response.status_code == 403
     assert response.json() == {"error": "insufficient_scope", "message": "Insufficient scope",
                                "required_scopes": ["read:messages"]}
@@ -45,8 +45,8 @@ def test_scopes_and_json_claims_reach_the_permission_checks(local_settings, clie
     token, _ = mint_token("--scope", "read:messages admin:access", "--claim", "org_id=org_123",
                           "--claim", 'roles=["editor","viewer"]', "--claim", "verified=true",
                           "--claim", "subscription=premium")
-    for path in ("/api/private-scoped", "/api/admin", "/api/org/org_123", "/api/roles",
-                 "/api/premium"):
+    for path in ("/private-scoped", "/admin", "/org/org_123", "/roles",
+                 "/premium"):
         assert get(client, path, token).status_code == 200, path
     claims = payload(token)
     assert claims["scope"] == "read:messages admin:access"

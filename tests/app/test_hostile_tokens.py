@@ -74,7 +74,7 @@ def assert_documented(response, status, code, message):
 
 
 def check(api, token, expected):
-    assert_documented(api("/api/private", token), *expected)
+    assert_documented(api("/private", token), *expected)
 
 
 # -- algorithm -------------------------------------------------------------------------------
@@ -420,12 +420,12 @@ def test_claim_of_the_wrong_type_or_value_is_rejected(name, value, message, api,
 
 def test_float_times_are_valid_numeric_dates(api, signing_key):
     body = payload(exp=now() + 3600.5, nbf=now() - 0.5, iat=now() - 0.25)
-    assert api("/api/private", signed(signing_key, body=body)).status_code == 200
+    assert api("/private", signed(signing_key, body=body)).status_code == 200
 
 
 @pytest.mark.parametrize("aud", [[AUDIENCE], ["https://other.example", AUDIENCE], AUDIENCE])
 def test_aud_string_or_list_holding_our_audience_is_accepted(aud, api, signing_key):
-    response = api("/api/private", signed(signing_key, body=payload(aud=aud)))
+    response = api("/private", signed(signing_key, body=payload(aud=aud)))
     assert response.status_code == 200, response.content
 
 
@@ -436,7 +436,7 @@ def test_iat_a_minute_in_the_future_is_rejected_without_leeway(api, signing_key)
 
 def test_iat_in_the_future_within_the_leeway_is_accepted(api, configure, signing_key):
     configure(LEEWAY=30)
-    assert api("/api/private", signed(signing_key, body=payload(iat=now() + 10))
+    assert api("/private", signed(signing_key, body=payload(iat=now() + 10))
                ).status_code == 200
 
 
@@ -485,7 +485,7 @@ def token_of_length(key, length):
 def test_valid_token_of_exactly_the_maximum_length_is_accepted(api, signing_key):
     token = token_of_length(signing_key, MAX_TOKEN_LENGTH)
     assert len(token) == MAX_TOKEN_LENGTH
-    assert api("/api/private", token).status_code == 200
+    assert api("/private", token).status_code == 200
 
 
 def test_valid_token_one_character_over_the_maximum_is_refused_before_any_key_lookup(

@@ -300,9 +300,9 @@ def test_concurrent_puts_gets_and_clears_keep_the_bound():
 
 def test_the_api_serves_a_repeated_token_from_the_cache(api, signing_key, jwks_server):
     token = mint(signing_key)
-    assert api("/api/private", token).status_code == 200  # fetches the keys
+    assert api("/private", token).status_code == 200  # fetches the keys
     for _ in range(3):
-        assert api("/api/private", token).status_code == 200
+        assert api("/private", token).status_code == 200
     verifier = runtime.get_verifier()
     assert (verifier.hits, verifier.misses) == (2, 2)
     assert jwks_server.hits == 1
@@ -313,10 +313,10 @@ def test_the_api_rejects_a_cached_token_once_its_key_is_removed(api, configure, 
     configure(JWKS_REFETCH_COOLDOWN=0)
     token = mint(signing_key)
     for _ in range(2):
-        assert api("/api/private", token).status_code == 200
+        assert api("/private", token).status_code == 200
     jwks_server.serve_keys(other_key.jwk())
-    assert api("/api/private", mint(other_key)).status_code == 200  # refetch: key-1 is gone
-    response = api("/api/private", token)
+    assert api("/private", mint(other_key)).status_code == 200  # refetch: key-1 is gone
+    response = api("/private", token)
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token",
                                "message": "Token signing key is not known"}

@@ -8,7 +8,6 @@ from auth0_jwt._core.tokens import VerifiedToken
 from auth0_jwt._drf.users import TokenUser
 from tests.expected import and_dpop
 
-pytestmark = pytest.mark.urls("tests.urls")
 
 UNAUTHORIZED = {"error": "unauthorized", "message": "Authentication required"}
 SPACES = ("Bearer token must not contain spaces: send the token alone, without quotes or "
@@ -16,7 +15,7 @@ SPACES = ("Bearer token must not contain spaces: send the token alone, without q
 
 
 def invalid_request(api, header, message):
-    response = api("/api/private", HTTP_AUTHORIZATION=header)
+    response = api("/private", HTTP_AUTHORIZATION=header)
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "message": message}
     assert response["WWW-Authenticate"] == (
@@ -25,11 +24,11 @@ def invalid_request(api, header, message):
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
 def test_scheme_is_case_insensitive(api, token, scheme):
-    assert api("/api/private", HTTP_AUTHORIZATION=f"{scheme} {token()}").status_code == 200
+    assert api("/private", HTTP_AUTHORIZATION=f"{scheme} {token()}").status_code == 200
 
 
 def test_extra_spaces_after_the_scheme_are_tolerated(api, token):
-    assert api("/api/private", HTTP_AUTHORIZATION=f"Bearer    {token()}").status_code == 200
+    assert api("/private", HTTP_AUTHORIZATION=f"Bearer    {token()}").status_code == 200
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Bearer    "])
@@ -52,7 +51,7 @@ def test_token_with_characters_outside_b64token_is_400(api, bad):
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Token abc", "Bearerabc", "Negotiate abc"])
 def test_another_scheme_is_not_ours_and_gives_401_unauthorized(api, header):
-    response = api("/api/private", HTTP_AUTHORIZATION=header)
+    response = api("/private", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
     assert response["WWW-Authenticate"] == and_dpop('Bearer realm="api"')
@@ -83,33 +82,33 @@ def test_no_header_returns_none(auth0_settings):
 
 class TestQueryToken:
     def test_query_token_is_ignored_by_default(self, api, token):
-        response = api(f"/api/private?access_token={token()}")
+        response = api(f"/private?access_token={token()}")
         assert response.status_code == 401
         assert response.json() == UNAUTHORIZED
 
     def test_header_and_switched_off_query_token_together_are_400(self, api, token):
         # Two methods were used even though the query method is off: which token was meant?
-        response = api(f"/api/private?access_token={token()}", token())
+        response = api(f"/private?access_token={token()}", token())
         assert response.status_code == 400
         assert response.json() == {"error": "invalid_request",
                                    "message": "Token sent by more than one method"}
 
     def test_other_query_parameters_beside_a_header_token_are_fine(self, api, token):
-        assert api("/api/private?not_access_token=1&x=access_token", token()).status_code == 200
+        assert api("/private?not_access_token=1&x=access_token", token()).status_code == 200
 
     def test_query_token_works_when_enabled(self, api, token, configure):
         configure(ALLOW_QUERY_TOKEN=True)
-        assert api(f"/api/private?access_token={token()}").status_code == 200
+        assert api(f"/private?access_token={token()}").status_code == 200
 
     def test_repeated_query_token_is_400(self, api, token, configure):
         configure(ALLOW_QUERY_TOKEN=True)
-        response = api(f"/api/private?access_token={token()}&access_token={token()}")
+        response = api(f"/private?access_token={token()}&access_token={token()}")
         assert response.status_code == 400
         assert response.json()["message"] == "Parameter 'access_token' is repeated"
 
     def test_header_and_query_token_together_are_400(self, api, token, configure):
         configure(ALLOW_QUERY_TOKEN=True)
-        response = api(f"/api/private?access_token={token()}", token())
+        response = api(f"/private?access_token={token()}", token())
         assert response.status_code == 400
         assert response.json() == {"error": "invalid_request",
                                    "message": "Token sent by more than one method"}
@@ -161,14 +160,14 @@ def test_whitespace_other_than_space_after_the_scheme_is_400(api, token, separat
 
 
 def test_other_scheme_with_a_tab_is_still_not_ours(api):
-    response = api("/api/private", HTTP_AUTHORIZATION="Basic\tdXNlcjpwYXNz")
+    response = api("/private", HTTP_AUTHORIZATION="Basic\tdXNlcjpwYXNz")
     assert response.status_code == 401 and response.json() == UNAUTHORIZED
 
 
 @pytest.mark.parametrize("name", ["access%5Ftoken", "access%5ftoken", "%61ccess_token",
                                   "%61%63%63%65%73%73%5F%74%6F%6B%65%6E"])
 def test_any_spelling_of_access_token_beside_a_header_token_is_400(api, token, name):
-    response = api(f"/api/private?{name}=x", token())
+    response = api(f"/private?{name}=x", token())
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request",
                                "message": "Token sent by more than one method"}
@@ -200,7 +199,7 @@ class TestUserClass:
     @pytest.mark.parametrize("path", ["header", "query", "form", "session"])
     def test_configured_user_class_is_what_every_path_returns(
             self, client, configure, settings, tmp_path, token, path):
-        configure(USER_CLASS="tests.demo.test_authentication.Principal", ALLOW_QUERY_TOKEN=True,
+        configure(USER_CLASS="tests.app.test_authentication.Principal", ALLOW_QUERY_TOKEN=True,
                   ALLOW_FORM_TOKEN=True, SESSION_TOKEN=True)
         settings.SESSION_ENGINE = "django.contrib.sessions.backends.file"
         settings.SESSION_FILE_PATH = str(tmp_path)

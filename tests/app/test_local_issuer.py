@@ -13,7 +13,7 @@ from tests.expected import and_dpop
 
 
 def private(client, token):
-    return client.get("/api/private", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.get("/private", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def check_ids(*prefixes):
