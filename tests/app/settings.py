@@ -56,8 +56,8 @@ REST_FRAMEWORK = {
                                        "auth0_jwt.SessionTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "auth0_jwt.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
-                                 "auth0_jwt.BrowsableAPIRenderer"],
+    # JSON only, as a project in production; the browsable API's tests add its renderer.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "auth0_jwt.DisregardUnsatisfiableAccept",
 }

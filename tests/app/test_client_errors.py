@@ -3,9 +3,9 @@
 
 What a client controls and Django refuses while reading the request: the ``Host`` header,
 the number of query or form fields, the body's size, a multipart body. Each is sent to DRF
-views (public, protected, optional, the OpenAPI schema and Swagger UI) and Django views (the
-token page, a plain view), with DEBUG off and on. ``tests/demo/test_e2e_client_errors.py`` sends
-the same through a real gunicorn.
+views (public, protected, optional) and Django views (the token page, a plain view), with
+DEBUG off and on. ``tests/demo/test_openapi_client_errors.py`` sends the same to the demo's
+OpenAPI schema and Swagger UI, ``tests/demo/test_e2e_client_errors.py`` through a real gunicorn.
 """
 import logging
 from urllib.parse import urlencode
@@ -15,7 +15,6 @@ from django.core.exceptions import SuspiciousOperation
 
 from auth0_jwt._drf.handlers import exception_handler
 
-pytestmark = pytest.mark.urls("tests.urls")
 
 TOO_MANY = {"error": "invalid_request",
             "message": "Too many parameters in the query string or form body"}
@@ -24,8 +23,7 @@ BAD_HOST = {"error": "invalid_request", "message": "Host header is not allowed"}
 BAD_MULTIPART = {"error": "invalid_request", "message": "Malformed multipart body"}
 FORM = "application/x-www-form-urlencoded"
 MANY_FIELDS = urlencode({f"f{i}": "1" for i in range(1001)})
-DRF_ROUTES = ["/api/public", "/api/private", "/api/feed", "/api/docs", "/api/schema",
-              "/test/whoami"]
+DRF_ROUTES = ["/public", "/private", "/feed", "/test/whoami"]
 DJANGO_ROUTES = ["/auth/token"]
 
 
@@ -61,7 +59,7 @@ def test_more_than_a_thousand_query_parameters_are_a_400(client, pages_on, log, 
     assert_refused(response, TOO_MANY, log, "TooManyFieldsSent")
 
 
-@pytest.mark.parametrize("path", ["/api/private", "/test/whoami", "/test/echo"])
+@pytest.mark.parametrize("path", ["/private", "/test/whoami", "/test/echo"])
 def test_more_than_a_thousand_form_fields_with_a_token_are_a_400(client, auth0_settings, log,
                                                                  path, token):
     response = client.post(path, MANY_FIELDS, content_type=FORM,
@@ -74,7 +72,7 @@ def test_content_length_over_the_upload_limit_beside_a_bearer_token_is_a_400(
         client, auth0_settings, log, token, valid):
     # Django refuses before reading: the declared length is enough. (The body is read to
     # look for a second token, RFC 6750 section 2.)
-    response = client.post("/api/private", "access_token=x", content_type=FORM,
+    response = client.post("/private", "access_token=x", content_type=FORM,
                            CONTENT_LENGTH=str(2_621_440 + 1),
                            HTTP_AUTHORIZATION=f"Bearer {token() if valid else 'x'}")
     assert_refused(response, TOO_BIG, log, "RequestDataTooBig")
@@ -84,7 +82,7 @@ def test_content_length_over_the_upload_limit_beside_a_bearer_token_is_a_400(
 def test_content_length_over_the_upload_limit_with_no_token_of_ours_is_never_read(
         client, auth0_settings, log, authorization):
     headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
-    response = client.post("/api/private", "x=1", content_type=FORM,
+    response = client.post("/private", "x=1", content_type=FORM,
                            CONTENT_LENGTH=str(2_621_440 + 1), **headers)
     assert response.status_code == 401 and response.json()["error"] == "unauthorized"
     assert [r for r in log.records if r.levelno >= logging.ERROR or r.exc_info] == []
@@ -126,13 +124,6 @@ def test_host_outside_allowed_hosts_is_a_400_on_every_route(client, pages_on, lo
     assert_refused(response, BAD_HOST, log, "DisallowedHost")
 
 
-@pytest.mark.parametrize("path", ["/api/docs?format=json", "/api/schema?format=xml"])
-def test_openapi_views_answer_errors_in_json(client, auth0_settings, path):
-    response = client.get(path)
-    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
-    assert response.json()["error"] == "not_found"
-
-
 def test_any_suspicious_operation_reaching_the_handler_is_a_400(log):
     response = exception_handler(SuspiciousOperation("Invalid 'x' header: <echoed>"), {})
     assert (response.status_code, response.data) == (
@@ -141,6 +132,6 @@ def test_any_suspicious_operation_reaching_the_handler_is_a_400(log):
 
 
 def test_valid_requests_are_unaffected(client, auth0_settings, token, log):
-    assert client.get("/api/public?a=1&b=2").status_code == 200
-    assert client.get("/api/private", HTTP_AUTHORIZATION=f"Bearer {token()}").status_code == 200
+    assert client.get("/public?a=1&b=2").status_code == 200
+    assert client.get("/private", HTTP_AUTHORIZATION=f"Bearer {token()}").status_code == 200
     assert [r for r in log.records if r.name.startswith("django.security")] == []

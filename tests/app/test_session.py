@@ -6,12 +6,12 @@ import pytest
 from django.test import Client
 from rest_framework.renderers import JSONRenderer
 
-from api.views import PrivateView
-from auth0_jwt._ops import runtime
 from auth0_jwt._dev.local_issuer import LOCAL_AUDIENCE
 from auth0_jwt._drf.renderers import BrowsableAPIRenderer
-from tests.keys import mint
+from auth0_jwt._ops import runtime
+from tests.app.urls import PrivateView
 from tests.expected import and_dpop
+from tests.keys import mint
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 UNAUTHORIZED = {"error": "unauthorized", "message": "Authentication required"}
@@ -37,10 +37,10 @@ def paste(client, token, **data):
 def test_pasted_token_drives_the_api_as_its_sub(browser, local_token):
     response = paste(browser, local_token(sub="local|alice"))
     assert response.status_code == 303 and response["Location"] == "/auth/token"
-    response = browser.get("/api/private", **JSON)
+    response = browser.get("/private", **JSON)
     assert response.status_code == 200, response.content
     assert response.json()["user"] == "local|alice"
-    assert browser.get("/api/private-scoped", **JSON).status_code == 200
+    assert browser.get("/private-scoped", **JSON).status_code == 200
 
 
 def test_token_page_shows_the_held_token(browser, local_token):
@@ -71,44 +71,44 @@ def test_a_failing_token_is_explained_on_the_page(browser, local_token, make, me
     page = response.content.decode()
     assert f'<strong id="token-error-message">{message}</strong>'.replace("'", "&#x27;") in page
     assert explanation.replace("'", "&#x27;") in page
-    assert browser.get("/api/private", **JSON).json() == UNAUTHORIZED
+    assert browser.get("/private", **JSON).json() == UNAUTHORIZED
 
 
 def test_pasting_without_the_csrf_token_is_refused(browser, local_token):
     response = browser.post("/auth/token", {"token": local_token()})
     assert response.status_code == 403
-    assert browser.get("/api/private", **JSON).status_code == 401
+    assert browser.get("/private", **JSON).status_code == 401
 
 
 def test_unsafe_method_with_the_session_token_needs_csrf(browser, local_token):
     paste(browser, local_token())
-    response = browser.post("/api/private", {}, content_type="application/json", **JSON)
+    response = browser.post("/private", {}, content_type="application/json", **JSON)
     assert response.status_code == 403
     assert response.json() == {"error": "forbidden", "message": "CSRF Failed: CSRF token missing."}
-    response = browser.post("/api/private", {}, content_type="application/json",
+    response = browser.post("/private", {}, content_type="application/json",
                             HTTP_X_CSRFTOKEN=csrf(browser), **JSON)
     assert response.status_code == 405  # past authentication and CSRF: GET-only route
 
 
 def test_authorization_header_wins_over_the_session(browser, local_token):
     paste(browser, local_token(sub="local|alice"))
-    response = browser.get("/api/private", HTTP_AUTHORIZATION=f"Bearer {local_token(sub='bob')}",
+    response = browser.get("/private", HTTP_AUTHORIZATION=f"Bearer {local_token(sub='bob')}",
                            **JSON)
     assert response.json()["user"] == "bob"
-    response = browser.get("/api/private", HTTP_AUTHORIZATION="Bearer not-a-jwt", **JSON)
+    response = browser.get("/private", HTTP_AUTHORIZATION="Bearer not-a-jwt", **JSON)
     assert response.status_code == 401 and response.json()["error"] == "invalid_token"
 
 
 def test_another_scheme_with_a_session_is_still_401_unauthorized(browser, local_token):
     paste(browser, local_token())
-    response = browser.get("/api/private", HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz", **JSON)
+    response = browser.get("/private", HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz", **JSON)
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
     assert response["WWW-Authenticate"] == and_dpop('Bearer realm="api"')
 
 
 def test_request_without_session_cookie_is_answered_as_before(local_settings, client):
-    response = client.get("/api/private", **JSON)
+    response = client.get("/private", **JSON)
     assert response.status_code == 401 and response.json() == UNAUTHORIZED
     assert response["WWW-Authenticate"] == and_dpop('Bearer realm="api"')
     assert not response.has_header("Vary") or "Cookie" not in response["Vary"]
@@ -117,15 +117,15 @@ def test_request_without_session_cookie_is_answered_as_before(local_settings, cl
 
 def test_held_token_that_expired_is_answered_token_expired_then_dropped(browser, local_token):
     paste(browser, local_token(expires_in=60))
-    assert browser.get("/api/private", **JSON).status_code == 200
+    assert browser.get("/private", **JSON).status_code == 200
     runtime.get_verifier().clock = lambda: time.time() + 120  # the injectable clock
-    response = browser.get("/api/private", **JSON)
+    response = browser.get("/private", **JSON)
     # As a header token would be answered: the client learns why, not a bare 401.
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token", "message": "Token expired"}
     assert response["WWW-Authenticate"] == (
         and_dpop('Bearer realm="api", error="invalid_token", error_description="Token expired"'))
-    response = browser.get("/api/private", **JSON)  # dropped: the session holds nothing now
+    response = browser.get("/private", **JSON)  # dropped: the session holds nothing now
     assert response.status_code == 401 and response.json() == UNAUTHORIZED
     page = browser.get("/auth/token").content.decode()
     assert "Your previous token was dropped: Token expired." in page
@@ -142,7 +142,7 @@ def test_held_token_stops_working_when_its_key_is_gone(browser, local_token, loc
     paste(browser, local_token())
     local_settings.AUTH0_JWT = {**local_settings.AUTH0_JWT,
                                 "LOCAL_ISSUER_KEY_FILE": str(tmp_path / "new-key.pem")}
-    response = browser.get("/api/private", **JSON)
+    response = browser.get("/private", **JSON)
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token",
                                "message": "Token signing key is not known"}
@@ -151,29 +151,29 @@ def test_held_token_stops_working_when_its_key_is_gone(browser, local_token, loc
 def test_forget_token_drops_it(browser, local_token):
     paste(browser, local_token())
     response = browser.post("/auth/token/forget", {"csrfmiddlewaretoken": csrf(browser),
-                                                   "next": "/api/private"})
-    assert response.status_code == 303 and response["Location"] == "/api/private"
-    assert browser.get("/api/private", **JSON).json() == UNAUTHORIZED
+                                                   "next": "/private"})
+    assert response.status_code == 303 and response["Location"] == "/private"
+    assert browser.get("/private", **JSON).json() == UNAUTHORIZED
 
 
 def test_forget_needs_post_and_csrf(browser, local_token):
     paste(browser, local_token())
     assert browser.get("/auth/token/forget").status_code == 405
     assert browser.post("/auth/token/forget").status_code == 403
-    assert browser.get("/api/private", **JSON).status_code == 200
+    assert browser.get("/private", **JSON).status_code == 200
 
 
 def test_next_to_another_site_is_ignored(browser, local_token):
     response = paste(browser, local_token(), next="https://evil.example/")
     assert response["Location"] == "/auth/token"
-    response = paste(browser, local_token(), next="/api/private")
-    assert response["Location"] == "/api/private"
+    response = paste(browser, local_token(), next="/private")
+    assert response["Location"] == "/private"
 
 
 def test_off_means_no_page_and_no_session_credential(browser, local_token, local_settings):
     paste(browser, local_token())
     local_settings.AUTH0_JWT = {**local_settings.AUTH0_JWT, "SESSION_TOKEN": False}
-    assert browser.get("/api/private", **JSON).json() == UNAUTHORIZED
+    assert browser.get("/private", **JSON).json() == UNAUTHORIZED
     response = browser.get("/auth/token")
     assert response.status_code == 404 and response.json()["error"] == "not_found"
 
@@ -182,10 +182,10 @@ def test_browsable_api_navbar_links_to_the_token_page_then_shows_the_principal(
         browser, local_token, monkeypatch):
     # Views bind their renderers at import (DEBUG is off in the test settings).
     monkeypatch.setattr(PrivateView, "renderer_classes", [JSONRenderer, BrowsableAPIRenderer])
-    page = browser.get("/api/private", HTTP_ACCEPT="text/html").content.decode()
-    assert '<a id="use-token" href="/auth/token?next=/api/private">Use a token</a>' in page
+    page = browser.get("/private", HTTP_ACCEPT="text/html").content.decode()
+    assert '<a id="use-token" href="/auth/token?next=/private">Use a token</a>' in page
     paste(browser, local_token(sub="local|alice", scope="read:messages"))
-    page = browser.get("/api/private", HTTP_ACCEPT="text/html").content.decode()
+    page = browser.get("/private", HTTP_ACCEPT="text/html").content.decode()
     assert '<span id="token-sub">local|alice</span>' in page
     assert '<span id="token-scopes">read:messages</span>' in page
     assert 'id="forget-token"' in page
@@ -235,7 +235,7 @@ def test_sender_constrained_token_is_never_kept(browser, local_token, local_sett
     page = response.content.decode()
     assert f'<strong id="token-error-message">{SENDER_CONSTRAINED}</strong>' in page
     assert "only works together with proof of that key" in page
-    assert browser.get("/api/private", **JSON).json() == UNAUTHORIZED
+    assert browser.get("/private", **JSON).json() == UNAUTHORIZED
 
 
 def test_no_token_is_kept_when_dpop_is_required(browser, local_token, local_settings):
@@ -249,9 +249,9 @@ def test_forget_ends_the_session_for_every_copy_of_its_cookie(browser, local_tok
     paste(browser, local_token(sub="local|alice"))
     stolen = Client()
     stolen.cookies["sessionid"] = browser.cookies["sessionid"].value
-    assert stolen.get("/api/private", **JSON).json()["user"] == "local|alice"
+    assert stolen.get("/private", **JSON).json()["user"] == "local|alice"
     browser.post("/auth/token/forget", {"csrfmiddlewaretoken": csrf(browser)})
-    assert stolen.get("/api/private", **JSON).json() == UNAUTHORIZED
+    assert stolen.get("/private", **JSON).json() == UNAUTHORIZED
 
 
 def test_the_cookie_holds_a_session_key_never_the_token(browser, local_token):
