@@ -37,21 +37,3 @@ def test_changing_the_settings_rebuilds_the_verifier(settings, auth0_settings):
     second = runtime.get_verifier()
     assert second is not first
     assert second.leeway == 42
-
-
-def test_env_variables_fill_the_namespace(monkeypatch):
-    import importlib
-
-    import config.settings as project_settings
-
-    monkeypatch.setenv("AUTH0_DOMAIN", "dev-xyz.eu.auth0.com")
-    monkeypatch.setenv("AUTH0_AUDIENCE", "https://one,https://two")
-    monkeypatch.setenv("AUTH0_LEEWAY", "15")
-    reloaded = importlib.reload(project_settings)
-    try:
-        assert reloaded.AUTH0_JWT["DOMAIN"] == "dev-xyz.eu.auth0.com"
-        assert reloaded.AUTH0_JWT["AUDIENCE"] == ["https://one", "https://two"]
-        assert reloaded.AUTH0_JWT["LEEWAY"] == 15.0
-    finally:
-        monkeypatch.undo()
-        importlib.reload(project_settings)
