@@ -1,9 +1,11 @@
 """Auth0JWTAuthentication: where tokens are read (RFC 6750 section 2) and what views see."""
+import random
+
 import pytest
 from django.test import RequestFactory
 from rest_framework.request import Request
 
-from auth0_jwt._drf.authentication import Auth0JWTAuthentication
+from auth0_jwt._drf.authentication import B64TOKEN, Auth0JWTAuthentication, is_b64token
 from auth0_jwt._core.tokens import VerifiedToken
 from auth0_jwt._drf.users import TokenUser
 from tests.expected import and_dpop
@@ -229,3 +231,11 @@ class Principal:
 
     def __str__(self):
         return f"principal of {self.sub}"
+
+
+def test_b64token_check_agrees_with_the_rfc6750_grammar():
+    rng = random.Random(11)
+    pool = "Aa0-._~+/= \t\u00e9\x00*,"
+    for _ in range(30_000):
+        token = "".join(rng.choice(pool) for _ in range(rng.randint(0, 8)))
+        assert is_b64token(token) == bool(B64TOKEN.fullmatch(token)), repr(token)

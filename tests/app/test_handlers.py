@@ -9,7 +9,6 @@ from auth0_jwt._drf.challenges import bearer_challenge, quote
 from tests.expected import and_dpop
 
 
-
 SPACES = ("Bearer token must not contain spaces: send the token alone, without quotes or "
           "line breaks")
 
