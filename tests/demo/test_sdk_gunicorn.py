@@ -56,10 +56,10 @@ def start(tmp_path_factory, name, **env):
 @pytest.fixture(scope="module")
 def tenants(issuers, tmp_path_factory):
     """ISSUERS (A, B, C, D) by discovery from the environment; the resolver allows A, C and
-    D on a.test and B on b.test (tests/sdk_settings.py)."""
+    D on a.test and B on b.test (tests/demo/sdk_settings.py)."""
     listed = [issuers[name].issuer for name in "ABCD"]
     hosts = {"a.test": [issuers[n].issuer for n in "ACD"], "b.test": [issuers["B"].issuer]}
-    server = start(tmp_path_factory, "tenants", DJANGO_SETTINGS_MODULE="tests.sdk_settings",
+    server = start(tmp_path_factory, "tenants", DJANGO_SETTINGS_MODULE="tests.demo.sdk_settings",
                    AUTH0_ISSUERS=",".join(listed), AUTH0_DISCOVERY="true",
                    SDK_TEST_TENANT_HOSTS=json.dumps(hosts),
                    SDK_TEST_PARTNER_AUDIENCE=PARTNER_AUDIENCE)

@@ -1,7 +1,7 @@
 """Settings for the end-to-end run of tests/demo/test_sdk_gunicorn.py: the demo's settings, read
 from the environment as a deployer sets them, plus what only code can say: an issuer resolver
 (which issuers each host accepts), a validator, and a route whose authentication class has
-settings of its own (tests/sdk_urls.py)."""
+settings of its own (tests/demo/sdk_urls.py)."""
 import json
 import os
 
@@ -20,7 +20,7 @@ def not_anonymous(sub, claims, header):
     return not sub.startswith("anon@")
 
 
-AUTH0_JWT = {**AUTH0_JWT, "ISSUER_RESOLVER": "tests.sdk_settings.issuers_for_host",
+AUTH0_JWT = {**AUTH0_JWT, "ISSUER_RESOLVER": "tests.demo.sdk_settings.issuers_for_host",
              "VALIDATORS": {"sub": not_anonymous}}
 ALLOWED_HOSTS = ["127.0.0.1", *TENANT_HOSTS]
-ROOT_URLCONF = "tests.sdk_urls"
+ROOT_URLCONF = "tests.demo.sdk_urls"
