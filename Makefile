@@ -43,7 +43,7 @@ token: install
 # The app's suite under its own settings (tests/app), then the demo's under config.settings
 # (tests/demo); both run, and the target fails if either does.
 test: install
-	@status=0; $(PY) -m pytest tests/app || status=1; \
+	status=0; $(PY) -m pytest tests/app || status=1; \
 	$(PY) -m pytest --ds=config.settings tests/demo || status=1; exit $$status
 
 check: install
