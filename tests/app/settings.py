@@ -11,15 +11,16 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",  # DRF's AnonymousUser for requests without a token
-    "django.contrib.sessions",  # the session-held token (SESSION_TOKEN)
     "rest_framework",
     "auth0_jwt",
 ]
 
 MIDDLEWARE = [
-    # First, as the docs ask: a request Django cannot read is a JSON 400, never a 500.
+    # Near the top (docs/errors.md): a request Django cannot read is a JSON 400, never a 500.
     "auth0_jwt.ClientErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The session-held token (SESSION_TOKEN, off unless a test turns it on): sessions in the
+    # cache or in files, so django.contrib.sessions (a database model) is not installed.
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
 ]
