@@ -40,8 +40,11 @@ proxy:
 token: install
 	@DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py mint_token $(ARGS)
 
+# The app's suite under its own settings (tests/app), then the demo's under config.settings
+# (tests/demo); both run, and the target fails if either does.
 test: install
-	$(PY) -m pytest
+	status=0; $(PY) -m pytest tests/app || status=1; \
+	$(PY) -m pytest --ds=config.settings tests/demo || status=1; exit $$status
 
 check: install
 	$(PY) manage.py check

@@ -5,7 +5,7 @@ from rest_framework.authentication import BaseAuthentication
 from auth0_jwt._core import errors
 from auth0_jwt._drf import credentials
 from auth0_jwt._drf.challenges import challenge
-# Where they lived before credentials.py: B64TOKEN, is_b64token (tests/test_fastpath.py).
+# B64TOKEN, is_b64token lived here before credentials.py (tests/app/test_authentication.py).
 from auth0_jwt._drf.credentials import B64TOKEN, PresentedToken, is_b64token  # noqa: F401
 from auth0_jwt._drf.exceptions import api_error
 from auth0_jwt._drf.pipeline import pipeline

@@ -8,5 +8,5 @@ JWKS server and keys.
 - ``compare.py``: the aspects compared, and the differences between two answers;
 - ``__main__.py``: ``python -m tests.parity`` prints every case and difference.
 
-``tests/test_express_parity.py`` runs it and holds the table of documented differences.
+``tests/demo/test_express_parity.py`` runs it and holds the table of documented differences.
 """
