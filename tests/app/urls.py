@@ -90,7 +90,7 @@ class OptionalView(APIView):
 
     def get(self, request):
         if request.auth is None:
-            return Response({"message": "guest", "personalizedContent": False})
+            return Response({"message": "Welcome, guest!", "personalizedContent": False})
         return Response({"message": f"Welcome back, {request.user.sub}!",
                          "personalizedContent": True})
 

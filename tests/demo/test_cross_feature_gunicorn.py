@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.certs import Certificate
-from tests.cross_feature_urls import QUOTED_MESSAGE
+from tests.demo.cross_feature_urls import QUOTED_MESSAGE
 from tests.dpop_client import DPoPKey
 from tests.gunicorn_server import GunicornServer, production_environ
 from tests.hostile import rs_signed
@@ -54,7 +54,7 @@ def start(tmp_path_factory, jwks, name, **env):
     log_dir = tmp_path_factory.mktemp(f"cross-feature-{name}")
     (log_dir / "sessions").mkdir()
     environ = production_environ(
-        log_dir / "static", DJANGO_SETTINGS_MODULE="tests.cross_feature_settings",
+        log_dir / "static", DJANGO_SETTINGS_MODULE="tests.demo.cross_feature_settings",
         AUTH0_ISSUER=ISSUER, AUTH0_AUDIENCE=AUDIENCE, AUTH0_JWKS_URL=jwks.url,
         AUTH0_SESSION_TOKEN="true", DJANGO_SESSION_FILE_PATH=str(log_dir / "sessions"),
         DJANGO_LOG_FORMAT="json", **env)

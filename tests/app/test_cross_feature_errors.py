@@ -14,14 +14,13 @@ from django.test import Client
 from tests.dpop_client import DPoPKey
 from tests.keys import mint
 
-pytestmark = pytest.mark.urls("tests.urls")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ALGS = 'algs="ES256 PS256 RS256"'
 # The keys beyond error/message that the table documents, per error code.
 EXTRA_KEYS = {"insufficient_scope": {"required_scopes"}, "invalid_request": {"details"}}
 MANY = "&".join(f"p{i}=1" for i in range(1001))
-URL = "http://testserver/api/private"
+URL = "http://testserver/private"
 
 
 def documented_codes():
@@ -76,46 +75,46 @@ def sweep(client, configure, signing_key, jwks_server, settings):
         def scoped_auth(token):
             if mode == "required":
                 return {"HTTP_AUTHORIZATION": f"DPoP {token}", "HTTP_DPOP": key.proof(
-                    htu="http://testserver/api/admin", access_token=token)}
+                    htu="http://testserver/admin", access_token=token)}
             return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
         expired = mint(signing_key, exp=1, **({"cnf": {"jkt": key.thumbprint()}}
                                               if mode == "required" else {}))
         answers = [
-            ("no-credentials", client.get("/api/private"), challenge(mode)),
-            ("other-scheme", client.get("/api/private", HTTP_AUTHORIZATION="Basic eDp5"),
+            ("no-credentials", client.get("/private"), challenge(mode)),
+            ("other-scheme", client.get("/private", HTTP_AUTHORIZATION="Basic eDp5"),
              challenge(mode)),
-            ("malformed-header", client.get("/api/private", HTTP_AUTHORIZATION="Bearer"),
+            ("malformed-header", client.get("/private", HTTP_AUTHORIZATION="Bearer"),
              challenge(mode, "invalid_request", "Bearer token is missing")),
-            ("expired", client.get("/api/private", **auth(expired)),
+            ("expired", client.get("/private", **auth(expired)),
              challenge(mode, "invalid_token", "Token expired", scheme=scheme)),
-            ("insufficient-scope", client.get("/api/admin", **scoped_auth(good)),
+            ("insufficient-scope", client.get("/admin", **scoped_auth(good)),
              challenge(mode, "insufficient_scope", "Insufficient scope", "admin:access",
                        scheme=scheme)),
-            ("claim-check", client.get("/api/org/org_999", **(
+            ("claim-check", client.get("/org/org_999", **(
                 auth(good) if mode != "required" else {
                     "HTTP_AUTHORIZATION": f"DPoP {good}", "HTTP_DPOP": key.proof(
-                        htu="http://testserver/api/org/org_999", access_token=good)})), None),
+                        htu="http://testserver/org/org_999", access_token=good)})), None),
             ("not-found", client.get("/nothing-here"), None),
-            ("method", client.post("/api/public"), None),
+            ("method", client.post("/public"), None),
             ("bad-body", client.post("/test/echo", {"text": "x" * 50},
                                      content_type="application/json"), None),
             ("media-type", client.post("/test/echo", "text", content_type="text/plain"), None),
-            ("too-many-fields", client.get(f"/api/public?{MANY}"), None),
-            ("bad-host", client.get("/api/public", HTTP_HOST="evil.example"), None),
+            ("too-many-fields", client.get(f"/public?{MANY}"), None),
+            ("bad-host", client.get("/public", HTTP_HOST="evil.example"), None),
             ("server-error", client.get("/test/broken"), None),
             ("django-server-error", client.get("/test/broken-django"), None),
             ("page-off", client.post("/auth/token"), None),
         ]
         if mode != "off":
             answers.append(("bad-proof", client.get(
-                "/api/private", HTTP_AUTHORIZATION=f"DPoP {bound}",
+                "/private", HTTP_AUTHORIZATION=f"DPoP {bound}",
                 HTTP_DPOP=key.proof(htu="http://testserver/elsewhere", access_token=bound)),
                 challenge(mode, "invalid_dpop_proof",
                           "DPoP proof 'htu' does not match the request URI", scheme="DPoP")))
         jwks_server.status = 500
         configure(DPOP_MODE=mode, DPOP_NONCE_LIFETIME=None, JWKS_URL=jwks_server.url + "?down")
-        answers.append(("keys-unavailable", client.get("/api/private", **auth(good)), None))
+        answers.append(("keys-unavailable", client.get("/private", **auth(good)), None))
         answers.append(("not-ready", client.get("/readyz"), None))
         return answers
 

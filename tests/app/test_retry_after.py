@@ -24,7 +24,7 @@ UNAVAILABLE = {"error": "temporarily_unavailable",
                "message": "Signing keys are temporarily unavailable"}
 REPLAY_DOWN = {"error": "temporarily_unavailable",
                "message": "Replay protection is temporarily unavailable"}
-URL = "http://testserver/api/private"
+URL = "http://testserver/private"
 SOON = ("1", "2")
 
 
@@ -50,13 +50,13 @@ def slow_tenant(configure, jwks_server):
 def test_a_fetch_still_running_after_the_wait_is_503_with_a_retry_of_a_second_or_two(
         api, slow_tenant, signing_key):
     token = mint(signing_key)
-    response = api("/api/private", token)
+    response = api("/private", token)
     assert response.status_code == 503
     assert response.json() == UNAVAILABLE
     assert response["Retry-After"] in SOON
     assert not response.has_header("WWW-Authenticate")
     # The hint holds: once the fetch is done, a retry is served.
-    wait_until(lambda: api("/api/private", token).status_code == 200, timeout=5)
+    wait_until(lambda: api("/private", token).status_code == 200, timeout=5)
 
 
 @pytest.mark.parametrize("configured, expected", [(None, "30"), (17, "17")])
@@ -65,7 +65,7 @@ def test_a_tenant_outage_is_503_with_jwks_retry_after(api, configure, jwks_serve
     jwks_server.status = 500
     if configured is not None:
         configure(JWKS_RETRY_AFTER=configured)
-    response = api("/api/private", mint(signing_key))
+    response = api("/private", mint(signing_key))
     assert (response.status_code, response.json()) == (503, UNAVAILABLE)
     assert response["Retry-After"] == expected
 
@@ -90,7 +90,7 @@ def dpop_request(client, configure, signing_key):
 
     def send():
         token = mint(signing_key, cnf={"jkt": key.thumbprint()})
-        return client.get("/api/private", HTTP_AUTHORIZATION=f"DPoP {token}",
+        return client.get("/private", HTTP_AUTHORIZATION=f"DPoP {token}",
                           HTTP_DPOP=key.proof(htu=URL, access_token=token))
 
     return send

@@ -25,7 +25,7 @@ BRAND_B = "https://brand-b.test.example/"
 PARTNER_AUDIENCE = "https://partner-api.test.example"
 SECRET = "an-hs256-secret-of-more-than-thirty-two-bytes"
 HOSTS = {"a.api.test": ISSUER, "b.api.test": BRAND_B}
-URL = "http://testserver/api/private"
+URL = "http://testserver/private"
 REVOKED = set()
 
 
@@ -89,7 +89,7 @@ def client_cert():
 
 @pytest.fixture
 def get(client, auth0_settings):
-    def request(token=None, path="/api/private", scheme="Bearer", proof=None, **headers):
+    def request(token=None, path="/private", scheme="Bearer", proof=None, **headers):
         if token is not None:
             headers["HTTP_AUTHORIZATION"] = f"{scheme} {token}"
         if proof is not None:
@@ -267,10 +267,10 @@ def test_dpop_bound_token_cached_by_the_header_is_refused_in_the_query(
     assert get(token, scheme="DPoP", proof=dpop_key.proof(htu=URL, access_token=token)
                ).status_code == 200
     message = "DPoP-bound token must be sent with the DPoP scheme and a DPoP proof"
-    assert_401(client.get(f"/api/private?access_token={token}"), message)
+    assert_401(client.get(f"/private?access_token={token}"), message)
     proof = dpop_key.proof(htu=URL, access_token=token)
-    assert_401(client.get(f"/api/private?access_token={token}", HTTP_DPOP=proof), message)
-    response = client.post("/api/private", f"access_token={token}",
+    assert_401(client.get(f"/private?access_token={token}", HTTP_DPOP=proof), message)
+    response = client.post("/private", f"access_token={token}",
                            content_type="application/x-www-form-urlencoded")
     assert_401(response, message)
 
@@ -279,7 +279,7 @@ def test_query_token_with_a_dpop_proof_beside_it_is_400(client, configure, signi
                                                         dpop_key):
     configure(ALLOW_QUERY_TOKEN=True)
     token = mint(signing_key)
-    response = client.get(f"/api/private?access_token={token}",
+    response = client.get(f"/private?access_token={token}",
                           HTTP_DPOP=dpop_key.proof(htu=URL, access_token=token))
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "message": "DPoP proof requires "
@@ -288,7 +288,7 @@ def test_query_token_with_a_dpop_proof_beside_it_is_400(client, configure, signi
 
 def test_query_token_is_refused_when_dpop_is_required(client, configure, signing_key):
     configure(ALLOW_QUERY_TOKEN=True, DPOP_MODE="required")
-    response = client.get(f"/api/private?access_token={mint(signing_key)}")
+    response = client.get(f"/private?access_token={mint(signing_key)}")
     assert response.status_code == 401
     assert response.json()["message"].startswith("DPoP is required")
 
@@ -297,16 +297,16 @@ def test_certificate_bound_query_token_needs_its_certificate(client, configure, 
                                                              client_cert):
     configure(ALLOW_QUERY_TOKEN=True, MTLS_MODE="allowed", MTLS_CLIENT_CERT_HEADER="Client-Cert")
     token = mint(signing_key, cnf={"x5t#S256": client_cert.thumbprint})
-    assert_401(client.get(f"/api/private?access_token={token}"),
+    assert_401(client.get(f"/private?access_token={token}"),
                "Certificate-bound token requires the client certificate it is bound to")
     # The certificate proves possession whatever carries the token (RFC 8705 section 3).
-    assert client.get(f"/api/private?access_token={token}",
+    assert client.get(f"/private?access_token={token}",
                       HTTP_CLIENT_CERT=client_cert.rfc9440).status_code == 200
 
 
 # -- the optional-authentication route --------------------------------------------------------
 
-FEED = "/api/feed"
+FEED = "/feed"
 FEED_URL = f"http://testserver{FEED}"
 
 
@@ -327,7 +327,7 @@ def test_optional_route_refuses_an_expired_token_also_after_a_cache_hit(get, sig
 
 def test_optional_route_refuses_a_bad_proof(get, signing_key, dpop_key):
     token = mint(signing_key, cnf={"jkt": dpop_key.thumbprint()})
-    wrong_htu = dpop_key.proof(htu="http://testserver/api/private", access_token=token)
+    wrong_htu = dpop_key.proof(htu="http://testserver/private", access_token=token)
     response = get(token, path=FEED, scheme="DPoP", proof=wrong_htu)
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_dpop_proof"

@@ -134,8 +134,8 @@ def test_session_token_under_a_resolver_is_allowed_on_its_hosts_only(hold, resol
                                                                      signing_key):
     client.cookies[django_settings.SESSION_COOKIE_NAME] = hold(mint(signing_key))
     json = {"HTTP_ACCEPT": "application/json"}
-    assert client.get("/api/private", HTTP_HOST="a.api.test", **json).status_code == 200
-    response = client.get("/api/private", HTTP_HOST="b.api.test", **json)
+    assert client.get("/private", HTTP_HOST="a.api.test", **json).status_code == 200
+    response = client.get("/private", HTTP_HOST="b.api.test", **json)
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token", "message": "Token issuer is not allowed"}
 
@@ -172,7 +172,7 @@ def test_certificate_bound_token_is_never_kept_even_with_its_certificate(hold, s
         "csrfmiddlewaretoken": browser.cookies["csrftoken"].value})
     assert response.status_code == 400, response.content[:500]
     assert "cannot be kept in a session" in response.content.decode()
-    response = browser.get("/api/private", HTTP_ACCEPT="application/json")
+    response = browser.get("/private", HTTP_ACCEPT="application/json")
     assert response.json() == {"error": "unauthorized", "message": "Authentication required"}
 
 
@@ -185,7 +185,7 @@ def test_a_certificate_bound_token_planted_in_a_session_is_refused_with_its_cert
     client.cookies[django_settings.SESSION_COOKIE_NAME] = hold(
         mint(signing_key, cnf={"x5t#S256": cert.thumbprint}))
     with caplog.at_level(logging.WARNING, logger="auth0_jwt.security"):
-        response = client.get("/api/private", HTTP_CLIENT_CERT=cert.rfc9440,
+        response = client.get("/private", HTTP_CLIENT_CERT=cert.rfc9440,
                               HTTP_ACCEPT="application/json")
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token",
@@ -200,16 +200,16 @@ def test_a_dpop_proof_never_turns_the_session_token_into_a_dpop_credential(hold,
     # DPoP-bound token and this very URL) is never what makes it pass.
     from tests.dpop_client import DPoPKey
     key = DPoPKey()
-    url = "http://testserver/api/private"
+    url = "http://testserver/private"
     json = {"HTTP_ACCEPT": "application/json"}
     client.cookies[django_settings.SESSION_COOKIE_NAME] = hold(mint(signing_key))
-    response = client.get("/api/private", HTTP_DPOP=key.proof(htu=url), **json)
+    response = client.get("/private", HTTP_DPOP=key.proof(htu=url), **json)
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "message": "DPoP proof requires "
                                "the DPoP authentication scheme, not Bearer"}
     bound = mint(signing_key, cnf={"jkt": key.thumbprint()})
     client.cookies[django_settings.SESSION_COOKIE_NAME] = hold(bound)
-    response = client.get("/api/private", HTTP_DPOP=key.proof(htu=url, access_token=bound),
+    response = client.get("/private", HTTP_DPOP=key.proof(htu=url, access_token=bound),
                           **json)
     assert response.status_code == 401
     assert response.json()["message"] == ("DPoP-bound token must be sent with the DPoP scheme "
