@@ -88,6 +88,7 @@ class ProofKey:
         if jwk["crv"] != self._curve:
             raise ProofKeyError("DPoP proof key curve does not match its algorithm")
         curve, size = CURVES[self._curve]
+        self._ecdsa = ec.ECDSA(self._hash())  # stateless: built once per key
         x, y = _coordinate(jwk["x"], size), _coordinate(jwk["y"], size)
         try:
             # public_key() checks that the point lies on the curve.
@@ -121,7 +122,7 @@ class ProofKey:
         if len(signature) != 2 * size:
             raise ValueError("wrong ECDSA signature length")
         r, s = int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
-        self._key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(self._hash()))
+        self._key.verify(encode_dss_signature(r, s), signing_input, self._ecdsa)
 
     def _verify_rsa(self, signing_input, signature):
         if len(signature) != (self._key.key_size + 7) // 8:
