@@ -6,7 +6,8 @@
    count that makes one repeat >= 0.25 s, the minimum of 5 repeats interleaved across
    variants, the median over 3 rounds that rotate the order. Variants: the SQLite file
    (ours: WAL, ``synchronous=NORMAL``), the same with ``synchronous=FULL``, the file behind
-   the circuit breaker, Redis through Django's cache (``SET NX`` on loopback), the
+   the circuit breaker, Redis as the "cache" store writes to it (one held client, ``SET
+   NX`` on loopback) and through Django's ``cache.add`` (a new client per call), the
    in-process dict; beside them the floor every store pays before it is called (the key's
    SHA-256, as ``dpop.py`` derives it). Each is checked first: a new key is recorded, a
    repeated one is refused.
