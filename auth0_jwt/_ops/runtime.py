@@ -332,7 +332,9 @@ class HeldRedisCache:
 
     The client uses the cache's own connection pool, so its options (socket timeouts) hold;
     redis-py's pool is thread-safe and opens new connections in a forked child. Only plain
-    integers are written: Django's serializer stores those as their digits, as here.
+    integers are written: Django's serializer stores those as their digits, as here. The
+    client comes from ``RedisCache._cache.get_client``, the accessor Django's own methods
+    use but not a public API: ``tests/test_replay.py`` checks it against a real Redis.
     """
 
     def __init__(self, alias):
