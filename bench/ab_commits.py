@@ -12,6 +12,11 @@ token (a cache hit: the hot path), an expired one (a 401 with its log line), /ap
 
 ``--micro`` times only ``Auth0JWTAuthentication.authenticate`` (a cache hit) on one prepared
 request, ABAB in batches of 20,000 calls: less noise, and the cost in microseconds.
+
+``--dpop`` times a DPoP proof's verification (``ProofVerifier.verify``, ES256, a new proof
+each call, each side with its own SQLite replay store in a temporary folder), ABAB in batches
+of 500 proofs made beforehand; each side first accepts a proof and refuses a replayed one
+and one with a flipped signature byte.
 """
 import argparse
 import io
@@ -125,6 +130,7 @@ def main():
     parser.add_argument("--pairs", type=int, default=30)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--micro", action="store_true")
+    parser.add_argument("--dpop", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     workdir = tempfile.mkdtemp(prefix="ab-commits-")
@@ -142,6 +148,8 @@ def main():
         setup_test_environment()
         if args.micro:
             return micro(key, args.pairs)
+        if args.dpop:
+            return dpop_micro(args.pairs)
         settings.ROOT_URLCONF = urls = urlconf()
         old, new = client_with(old_middleware, urls), client_with(settings.MIDDLEWARE, urls)
         valid = {"HTTP_AUTHORIZATION": f"Bearer {mint_token(key)}"}
@@ -204,6 +212,59 @@ def micro(key, pairs, calls=20_000):
         us_a = statistics.median(ta for ta, _ in pairs_timed) * 1e6
         us_b = statistics.median(tb for _, tb in pairs_timed) * 1e6
         print(f"  {label:32s} {ratio:6.3f}  (A {us_a:.2f} us, B {us_b:.2f} us per call)")
+
+
+def dpop_micro(pairs, calls=500):
+    from auth0_jwt._core.dpop import ProofVerifier as New
+    from auth0_jwt._core.encoding import b64url_decode
+    from auth0_jwt._core.replay_sqlite import SQLiteReplayStore as NewStore
+    from auth0_jwt_base._core.dpop import ProofVerifier as Old
+    from auth0_jwt_base._core.replay_sqlite import SQLiteReplayStore as OldStore
+    from tests.dpop_client import DPoPKey
+    from tests.keys import b64url
+
+    folder = Path(tempfile.mkdtemp(prefix="ab-dpop-"))
+    client, token, uri = DPoPKey(), "header.payload.signature", "http://testserver/api/private"
+    sides = {"old": Old(algorithms=["ES256"], replay_store=OldStore(folder / "old.sqlite3")),
+             "new": New(algorithms=["ES256"], replay_store=NewStore(folder / "new.sqlite3"))}
+
+    def verify(verifier, proof):
+        return verifier.verify(proof, method="GET", uri=uri, access_token=token,
+                               jkt=client.thumbprint())
+
+    for name, verifier in sides.items():
+        proof = client.proof(htu=uri, access_token=token)
+        verify(verifier, proof)
+        head, payload, signature = client.proof(htu=uri, access_token=token).split(".")
+        raw = b64url_decode(signature)
+        flipped = f"{head}.{payload}.{b64url(bytes([raw[0] ^ 1]) + raw[1:])}"
+        for bad in (proof, flipped):
+            try:
+                verify(verifier, bad)
+            except Exception:
+                continue
+            raise SystemExit(f"{name} accepted a replayed or forged proof: not timed")
+
+    def timed(verifier):
+        proofs = [client.proof(htu=uri, access_token=token) for _ in range(calls)]
+        started = time.perf_counter()
+        for proof in proofs:
+            verify(verifier, proof)
+        return (time.perf_counter() - started) / calls
+
+    for label, (a, b) in {"DPoP proof verify (A/A)": ("old", "old"),
+                          "DPoP proof verify": ("old", "new")}.items():
+        pairs_timed = []
+        for index in range(pairs):
+            if index % 2 == 0:
+                time_a, time_b = timed(sides[a]), timed(sides[b])
+            else:
+                time_b, time_a = timed(sides[b]), timed(sides[a])
+            pairs_timed.append((time_a, time_b))
+        ratio = statistics.median(tb / ta for ta, tb in pairs_timed)
+        us_a = statistics.median(ta for ta, _ in pairs_timed) * 1e6
+        us_b = statistics.median(tb for _, tb in pairs_timed) * 1e6
+        print(f"  {label:32s} {ratio:6.3f}  (A {us_a:.1f} us, B {us_b:.1f} us per proof)")
 
 
 def mint_token_for(key):

@@ -6,7 +6,8 @@
    count that makes one repeat >= 0.25 s, the minimum of 5 repeats interleaved across
    variants, the median over 3 rounds that rotate the order. Variants: the SQLite file
    (ours: WAL, ``synchronous=NORMAL``), the same with ``synchronous=FULL``, the file behind
-   the circuit breaker, Redis through Django's cache (``SET NX`` on loopback), the
+   the circuit breaker, Redis as the "cache" store writes to it (one held client, ``SET
+   NX`` on loopback) and through Django's ``cache.add`` (a new client per call), the
    in-process dict; beside them the floor every store pays before it is called (the key's
    SHA-256, as ``dpop.py`` derives it). Each is checked first: a new key is recorded, a
    repeated one is refused.
@@ -93,10 +94,26 @@ def start_redis(folder):
     return RedisServer(folder)
 
 
-def redis_cache(url):
-    from django.core.cache.backends.redis import RedisCache
+REDIS_ALIAS = "bench-replay-redis"
 
-    return RedisCache(url, {"OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}})
+
+def redis_cache(url):
+    """Django's Redis cache as the project configures it for the replay store."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    settings.CACHES[REDIS_ALIAS] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}}
+    return caches[REDIS_ALIAS]
+
+
+def held_redis_cache(url):
+    """The same cache as the "cache" replay store uses it (``runtime.replay_cache``)."""
+    from auth0_jwt._ops.runtime import replay_cache
+
+    redis_cache(url)
+    return replay_cache(REDIS_ALIAS)
 
 
 def stores(folder, redis_url):
@@ -113,7 +130,9 @@ def stores(folder, redis_url):
         "sqlite file, WAL + synchronous=FULL": full,
         "sqlite file behind the circuit breaker": GuardedReplayStore(
             SQLiteReplayStore(folder / "b.sqlite3"), name="file"),
-        "redis (Django cache, SET NX, loopback)": CacheReplayStore(redis_cache(redis_url)),
+        "redis, one held client (ours: SET NX, loopback)": CacheReplayStore(
+            held_redis_cache(redis_url)),
+        "redis, Django's cache.add (a client per call)": CacheReplayStore(redis_cache(redis_url)),
         "in-process dict": InProcessReplayStore(),
     }
     for name, store in table.items():
@@ -337,7 +356,8 @@ def main(argv=None):
         store_writes(folder, redis.url)
         write_latency(folder)
         request_stores = {name: store for name, store in stores(folder, redis.url).items()
-                          if "FULL" not in name and "breaker" not in name}
+                          if "FULL" not in name and "breaker" not in name
+                          and "cache.add" not in name}
         from auth0_jwt._core.replay_guard import GuardedReplayStore
         request_stores = {
             "file": GuardedReplayStore(request_stores[next(n for n in request_stores

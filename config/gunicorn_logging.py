@@ -12,6 +12,7 @@ No Django imports: the master process loads this class (and ``config/logs.py``),
 change to these two modules needs a restart; a ``HUP`` reloads everything else.
 """
 import logging
+import traceback
 
 from gunicorn import glogging
 
@@ -22,6 +23,7 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"
 CREDENTIAL_RESPONSE_HEADERS = frozenset({"set-cookie"})
 CREDENTIAL_ENVIRON = frozenset({"http_authorization", "http_proxy_authorization", "http_cookie"})
 URL_ATOMS = ("r", "q", "f")
+JSON_ATOMS = ("h", "m", "U", "q", "s", "B", "M", "a", "f", "p")  # what a JSON access line holds
 
 
 class RedactingFormatter(logging.Formatter):
@@ -49,16 +51,45 @@ class RedactingLogger(glogging.Logger):
         return RedactingFormatter(current)
 
     def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key in URL_ATOMS:
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
-        for key in list(atoms):
-            if is_credential_atom(key):
-                atoms[key] = "-"
-            elif key.endswith("}e") and isinstance(atoms[key], str):
-                atoms[key] = redact(atoms[key])  # RAW_URI, QUERY_STRING...
-        return atoms
+        """gunicorn's atoms, every one cleaned (for code that reads them all)."""
+        atoms = self.redacted_atoms(resp, req, environ, request_time)
+        return {key: atoms.clean(key) for key in atoms}
+
+    def redacted_atoms(self, resp, req, environ, request_time):
+        """gunicorn's atoms, each cleaned when it is read (``RedactedAtoms``)."""
+        return RedactedAtoms(super().atoms(resp, req, environ, request_time))
+
+    def access(self, resp, req, environ, request_time):
+        """gunicorn's ``access`` with the atoms cleaned as the format reads them: a line
+        costs the few atoms its format names, not the forty-odd gunicorn offers."""
+        if not self.access_log_enabled:
+            return
+        atoms = self.redacted_atoms(resp, req, environ, request_time)
+        try:
+            self.access_log.info(self.cfg.access_log_format, atoms)
+        except Exception:
+            self.error(traceback.format_exc())
+
+
+class RedactedAtoms(dict):
+    """gunicorn's atoms as a format reads them (in place of its ``SafeAtoms``): names of
+    ``{header}i`` atoms in any case, ``-`` for an unknown atom or a credential, URL and
+    environ atoms redacted, ``"`` escaped; each only when the format reads it."""
+
+    def __getitem__(self, key):
+        value = self.clean(key)
+        return value.replace('"', '\\"') if isinstance(value, str) else value
+
+    def clean(self, key):
+        """The atom ``key`` without credentials (not escaped)."""
+        if key.startswith("{"):
+            key = key.lower()
+        if is_credential_atom(key):
+            return "-"
+        value = self.get(key, "-")
+        if isinstance(value, str) and (key in URL_ATOMS or key.endswith("}e")):
+            return redact(value)  # the request line, query, referrer, RAW_URI...
+        return value
 
 
 class JSONLogger(RedactingLogger):
@@ -75,7 +106,8 @@ class JSONLogger(RedactingLogger):
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:
             return
-        atoms = self.atoms(resp, req, environ, request_time)
+        atoms = self.redacted_atoms(resp, req, environ, request_time)
+        atoms = {key: atoms.clean(key) for key in JSON_ATOMS}
         fields = {"remote_addr": atoms["h"], "method": atoms["m"], "path": atoms["U"],
                   "query": atoms["q"] or "", "status": _int(atoms["s"]),
                   "bytes": atoms["B"], "duration_ms": atoms["M"], "user_agent": atoms["a"],

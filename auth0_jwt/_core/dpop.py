@@ -15,6 +15,7 @@ of RFC 9449 section 4.3 in order, cheapest and key-independent first, the replay
 Failures raise ``InvalidDPoPProof`` (and subclasses) or ``InvalidDPoPBinding``, each with a
 fixed message that is safe to send.
 """
+import functools
 import hashlib
 import hmac
 import math
@@ -24,12 +25,29 @@ from auth0_jwt._core import uris
 from auth0_jwt._core.encoding import b64url_decode, b64url_encode, json_object
 from auth0_jwt._core.errors import (DPoPNonceRequired, InvalidDPoPBinding, InvalidDPoPProof, MalformedToken,
                      ReplayedDPoPProof)
-from auth0_jwt._core.proof_keys import ProofKey, ProofKeyError, jwk_thumbprint
+from auth0_jwt._core.proof_keys import ProofKeyError, ProofKeys
 
 # RFC 9449 section 4.2; media types compare case-insensitively (RFC 7515 section 4.1.9).
 PROOF_TYPES = frozenset({"dpop+jwt", "application/dpop+jwt"})
 MAX_PROOF_LENGTH = 8192  # an RSA-4096 proof is about 1.5 kB; bound the work before any crypto
 MAX_JTI_LENGTH = 256
+URI_CACHE_SIZE = 1024  # normal forms kept: the request URIs and htu values seen most
+MAX_CACHED_URI = 512  # longer ones are normalised each time (the cache stays under 1 MB)
+
+
+def normalized_uri(uri):
+    """``uris.normalize(uri)``, kept for the URIs seen most: a client sends the same ``htu``
+    for the same route, and parsing both sides on each request cost more than the replay
+    store's write. ``normalize`` is a pure function of its string, so a kept answer is the
+    answer."""
+    if len(uri) > MAX_CACHED_URI:
+        return uris.normalize(uri)
+    return _normalized_uri(uri)
+
+
+@functools.lru_cache(maxsize=URI_CACHE_SIZE)
+def _normalized_uri(uri):
+    return uris.normalize(uri)
 
 
 class VerifiedProof:
@@ -60,6 +78,7 @@ class ProofVerifier:
         self.iat_leeway = iat_leeway
         self.nonces = nonces
         self.clock = clock
+        self.proof_keys = ProofKeys()
 
     @property
     def replay_ttl(self):
@@ -72,9 +91,10 @@ class ProofVerifier:
         key = self.check_header(header)
         self.check_signature(key, proof[: len(header_segment) + 1 + len(payload_segment)],
                              signature_segment)
+        self.proof_keys.keep(key)  # its signature verified: the next proof skips the build
         payload = parse_segment(payload_segment, "payload")
         self.check_claims(payload, method, uri, access_token)
-        thumbprint = jwk_thumbprint(key.jwk)
+        thumbprint = key.thumbprint()
         check_binding(thumbprint, jkt)
         self.check_nonce(payload)
         self.check_replay(thumbprint, payload["jti"])
@@ -95,7 +115,7 @@ class ProofVerifier:
         if "jwk" not in header:
             raise InvalidDPoPProof("DPoP proof header has no 'jwk'")
         try:
-            return ProofKey(header["jwk"], alg)
+            return self.proof_keys.get(header["jwk"], alg)
         except ProofKeyError as exc:
             raise InvalidDPoPProof(exc.message) from exc
 
@@ -122,8 +142,8 @@ class ProofVerifier:
     def check_htu(self, htu, uri):
         if not isinstance(htu, str):
             raise InvalidDPoPProof("DPoP proof 'htu' is missing or invalid")
-        expected = uris.normalize(uri)
-        if expected is None or uris.normalize(htu) != expected:
+        expected = normalized_uri(uri)
+        if expected is None or normalized_uri(htu) != expected:
             raise InvalidDPoPProof("DPoP proof 'htu' does not match the request URI")
 
     def check_iat(self, iat):

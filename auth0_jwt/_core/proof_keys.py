@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from auth0_jwt._core.encoding import b64url_decode, b64url_encode
 from auth0_jwt._core.errors import MalformedToken
+from auth0_jwt._core.token_cache import TokenCache
 
 # RFC 7518 section 3.3 / RFC 8725: RSA keys below 2048 bits are refused.
 MIN_RSA_BITS = 2048
@@ -39,6 +40,9 @@ THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"),
                       "OKP": ("crv", "kty", "x")}
 # RFC 7517/7518 private key members; RFC 9449 section 4.3 check 7: the jwk must be public.
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+# Keys of verified proofs a process keeps: a client signs every proof with the same key.
+# Bounded (an RSA key is under 1 kB of members here; proofs are at most 8 kB in all).
+PROOF_KEY_CACHE_SIZE = 256
 
 
 class ProofKeyError(Exception):
@@ -59,7 +63,9 @@ class ProofKey:
         self.kty, self._hash, self._curve = ALGORITHMS[alg]
         check_public_jwk(jwk, self.kty)
         self.jwk = jwk
+        self.identity = key_identity(jwk, alg)
         self._key = _BUILDERS[self.kty](self, jwk)
+        self._thumbprint = None
 
     def verify(self, signing_input, signature):
         """True if ``signature`` (raw JWS bytes) is valid over ``signing_input`` (bytes)."""
@@ -70,8 +76,11 @@ class ProofKey:
         return True
 
     def thumbprint(self):
-        """RFC 7638 JWK thumbprint: base64url(SHA-256(canonical JSON of required members))."""
-        return jwk_thumbprint(self.jwk)
+        """RFC 7638 JWK thumbprint: base64url(SHA-256(canonical JSON of required members)),
+        computed once per key."""
+        if self._thumbprint is None:
+            self._thumbprint = jwk_thumbprint(self.jwk)
+        return self._thumbprint
 
     # -- key types --------------------------------------------------------------------------
 
@@ -79,6 +88,7 @@ class ProofKey:
         if jwk["crv"] != self._curve:
             raise ProofKeyError("DPoP proof key curve does not match its algorithm")
         curve, size = CURVES[self._curve]
+        self._ecdsa = ec.ECDSA(self._hash())  # stateless: built once per key
         x, y = _coordinate(jwk["x"], size), _coordinate(jwk["y"], size)
         try:
             # public_key() checks that the point lies on the curve.
@@ -112,7 +122,7 @@ class ProofKey:
         if len(signature) != 2 * size:
             raise ValueError("wrong ECDSA signature length")
         r, s = int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
-        self._key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(self._hash()))
+        self._key.verify(encode_dss_signature(r, s), signing_input, self._ecdsa)
 
     def _verify_rsa(self, signing_input, signature):
         if len(signature) != (self._key.key_size + 7) // 8:
@@ -130,6 +140,37 @@ class ProofKey:
 
 _BUILDERS = {"EC": ProofKey._build_ec, "RSA": ProofKey._build_rsa, "OKP": ProofKey._build_okp}
 _VERIFIERS = {"EC": ProofKey._verify_ec, "RSA": ProofKey._verify_rsa, "OKP": ProofKey._verify_okp}
+
+
+class ProofKeys:
+    """The proof keys of this process, built once per public key: building one checks its
+    point on the curve and costs about a third of a proof's verification.
+
+    ``get(jwk, alg)`` checks the ``jwk`` as ``ProofKey`` does (public, of ``alg``'s type, its
+    members strings), then returns the kept key with the same algorithm and public members
+    (the only inputs of a key, so the same checks passed for it) or a new one. ``keep(key)``
+    keeps a key after a proof signed with it verified, so that proofs with made-up keys do
+    not fill the cache. At most ``maxsize`` keys, least recently used evicted first.
+    """
+
+    def __init__(self, maxsize=PROOF_KEY_CACHE_SIZE):
+        self._keys = TokenCache(maxsize)
+
+    def get(self, jwk, alg):
+        if alg not in ALGORITHMS:
+            raise ProofKeyError("DPoP proof algorithm is not allowed")
+        check_public_jwk(jwk, ALGORITHMS[alg][0])
+        key = self._keys.get(key_identity(jwk, alg))
+        return key if key is not None else ProofKey(jwk, alg)
+
+    def keep(self, key):
+        self._keys.put(key.identity, key)
+
+
+def key_identity(jwk, alg):
+    """``alg`` and the RFC 7638 members of a checked ``jwk``: all that a ``ProofKey`` is
+    built from."""
+    return (alg, *(jwk[member] for member in THUMBPRINT_MEMBERS[ALGORITHMS[alg][0]]))
 
 
 def check_public_jwk(jwk, kty):

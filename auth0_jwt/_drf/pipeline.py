@@ -148,6 +148,9 @@ class CredentialPipeline:
             mtls.client_cert_from_environ(meta, auth0_settings.MTLS_CLIENT_CERT_HEADER))
 
     def verify_dpop_proof(self, credential, proof, jkt, request):
+        # The Django request: DRF's Request forwards each attribute read through
+        # __getattr__ (a failed lookup first), about a microsecond each.
+        request = getattr(request, "_request", request)
         try:
             return get_proof_verifier().verify(
                 proof, method=request.method, uri=request_uri(request),

@@ -19,6 +19,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
@@ -285,7 +286,7 @@ def build_replay_store(config):
     if kind == "memory":
         return InProcessReplayStore()
     if kind == "cache":
-        store = CacheReplayStore(AliasCache(config.DPOP_REPLAY_CACHE))
+        store = CacheReplayStore(replay_cache(config.DPOP_REPLAY_CACHE))
     else:
         kind, store = "file", SQLiteReplayStore(replay_file(config))
     return GuardedReplayStore(store, name=kind, pause=REPLAY_STORE_PAUSE[kind],
@@ -313,6 +314,40 @@ class AliasCache:
 
     def __getattr__(self, name):
         return getattr(caches[self.alias], name)
+
+
+def replay_cache(alias):
+    """The cache of the "cache" replay store: Django's cache ``alias``, its ``add`` through
+    one held redis-py client when it is Django's Redis backend (``HeldRedisCache``)."""
+    if isinstance(caches[alias], RedisCache):
+        return HeldRedisCache(alias)
+    return AliasCache(alias)
+
+
+class HeldRedisCache:
+    """``add(key, value, timeout)`` of Django's Redis cache ``alias``, as
+    ``RedisCache.add`` does it (``SET key value NX EX timeout`` on the first server, the key
+    made by the cache's ``make_key``: prefix and version), on one redis-py client held for
+    the store's life instead of a new one per call, which was half the cost of a write.
+
+    The client uses the cache's own connection pool, so its options (socket timeouts) hold;
+    redis-py's pool is thread-safe and opens new connections in a forked child. Only plain
+    integers are written: Django's serializer stores those as their digits, as here. The
+    client comes from ``RedisCache._cache.get_client``, the accessor Django's own methods
+    use but not a public API: ``tests/test_replay.py`` checks it against a real Redis.
+    """
+
+    def __init__(self, alias):
+        self.alias = alias
+        self._cache = caches[alias]
+        self._client = None
+
+    def add(self, key, value, timeout):
+        if type(value) is not int or not isinstance(timeout, int) or timeout <= 0:
+            return self._cache.add(key, value, timeout)  # what only Django's code does right
+        if self._client is None:
+            self._client = self._cache._cache.get_client(write=True)
+        return bool(self._client.set(self._cache.make_key(key), value, ex=timeout, nx=True))
 
 
 def reset():

@@ -79,3 +79,63 @@ def test_full_in_process_store_frees_a_tenth_at_once_instead_of_scanning_per_ins
         store.seen_before(f"flood-{i}", 60)
     assert len(store._expiry) <= 10_000
     assert time.perf_counter() - started < 2.0  # a scan of the store per insert: about 15 s
+
+
+# -- the "cache" store on Django's Redis backend: one held client -------------------------------
+
+
+@pytest.fixture
+def redis_cache(tmp_path, settings):
+    from tests.processes import RedisServer
+
+    server = RedisServer(tmp_path)
+    settings.CACHES = {**settings.CACHES, "replay": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url,
+        "KEY_PREFIX": "site", "OPTIONS": {"socket_timeout": 0.25,
+                                          "socket_connect_timeout": 0.25}}}
+    yield server
+    caches["replay"].close()
+    server.stop()
+
+
+def test_redis_cache_store_holds_one_client_and_writes_what_django_would(redis_cache):
+    from auth0_jwt._ops.runtime import HeldRedisCache, replay_cache
+
+    held = replay_cache("replay")
+    assert isinstance(held, HeldRedisCache)
+    store = CacheReplayStore(held, prefix="test-replay:")
+    assert store.seen_before("k1", 60) is False
+    client = held._client
+    assert store.seen_before("k1", 60) is True
+    assert held._client is client  # one client for every write
+    # The same key, prefix, version and value as Django's own add(): both see each other.
+    assert caches["replay"].add("test-replay:k1", 1, 60) is False
+    assert caches["replay"].get("test-replay:k1") == 1
+    assert 55 <= client.ttl(caches["replay"].make_key("test-replay:k1")) <= 60
+    assert caches["replay"].add("test-replay:k2", 1, 60) is True
+    assert store.seen_before("k2", 60) is True
+
+
+def test_redis_cache_store_key_expires_with_its_ttl(redis_cache):
+    from auth0_jwt._ops.runtime import replay_cache
+
+    store = CacheReplayStore(replay_cache("replay"), prefix="test-replay:")
+    assert store.seen_before("short", 1) is False
+    time.sleep(1.1)  # Redis's own clock expires the key: nothing to inject here
+    assert store.seen_before("short", 1) is False
+
+
+def test_redis_cache_store_down_is_replay_store_unavailable(redis_cache):
+    from auth0_jwt._ops.runtime import replay_cache
+
+    store = CacheReplayStore(replay_cache("replay"), prefix="test-replay:")
+    assert store.seen_before("before", 60) is False
+    redis_cache.stop()
+    with pytest.raises(ReplayStoreUnavailable):
+        store.seen_before("during", 60)
+
+
+def test_other_caches_keep_djangos_add():
+    from auth0_jwt._ops.runtime import AliasCache, replay_cache
+
+    assert isinstance(replay_cache("default"), AliasCache)

@@ -82,3 +82,24 @@ def test_error_log_lines_are_redacted(access_log, tmp_path):
     text = (tmp_path / "error.log").read_text()
     assert JWT not in text
     assert "access_token=[redacted]" in text
+
+
+def test_atoms_are_cleaned_as_the_format_reads_them_in_any_case(access_log):
+    logger, path = access_log(RedactingLogger, '%({Authorization}i)s %({COOKIE}i)s '
+                                               '%({Referer}i)s "%(a)s" %(nothing)s')
+    resp, req, environ, elapsed = request_parts()
+    environ["HTTP_USER_AGENT"] = 'agent "quoted"'
+    logger.access(resp, req, environ, elapsed)
+    line = path.read_text()
+    assert JWT not in line
+    # Credential headers are "-" whatever the case; an unknown atom is "-", quotes escaped.
+    assert line.startswith('- - https://app.example.com/cb?access_token=')
+    assert line.rstrip().endswith('"agent \\"quoted\\"" -')
+
+
+def test_atoms_method_still_returns_every_atom_cleaned(access_log):
+    logger, _ = access_log(RedactingLogger)
+    atoms = logger.atoms(*request_parts())
+    assert atoms["{authorization}i"] == "-" and atoms["{http_cookie}e"] == "-"
+    assert atoms["q"] == "access_token=[redacted]&page=2"
+    assert atoms["{raw_uri}e"] == "/api/private?access_token=[redacted]&page=2"

@@ -96,3 +96,13 @@ def test_logging_config_limits_per_request_lines_with_the_summary_interval():
 def test_logging_config_falls_back_on_a_bad_summary_interval():
     config = logging_config(summary_interval="soon")
     assert config["filters"]["refusals"]["interval"] == 60
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Case-insensitive matching pairs the dotless "ı" with "i": not ASCII, so no shortcut.
+    ("/cb?clıent_secret=abc", "/cb?clıent_secret=[redacted]"),
+    (f"ÄÖÜ {JWT}", "ÄÖÜ [redacted]"),
+    ("GET /x?ACCESS_TOKEN=abc HTTP/1.1", "GET /x?ACCESS_TOKEN=[redacted] HTTP/1.1"),
+])
+def test_redact_takes_no_shortcut_that_would_miss_a_credential(text, expected):
+    assert redact(text) == expected
