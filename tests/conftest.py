@@ -1,6 +1,7 @@
 import pytest
 
 from auth0_jwt._ops.log_limits import forget_counts
+from tests.issuer_server import IssuerServer
 from tests.jwks_server import JWKSServer
 from tests.keys import AUDIENCE, ISSUER, SigningKey, mint
 
@@ -30,6 +31,36 @@ def jwks_server(_jwks_server, signing_key):
     _jwks_server.serve_keys(signing_key.jwk())
     yield _jwks_server
     _jwks_server.reset()
+
+
+@pytest.fixture(scope="module")
+def _server_b():
+    """A second tenant's JWKS server, for several issuers."""
+    server = JWKSServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_b(_server_b, other_key):
+    """The second tenant's JWKS server, reset for each test and serving ``other_key``."""
+    _server_b.reset()
+    _server_b.serve_keys(other_key.jwk())
+    return _server_b
+
+
+@pytest.fixture(scope="module")
+def _issuer_server():
+    server = IssuerServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def issuer_server(_issuer_server, signing_key):
+    """A loopback issuer publishing discovery metadata and ``signing_key`` in its JWKS."""
+    _issuer_server.publish(signing_key.jwk())
+    return _issuer_server
 
 
 @pytest.fixture(autouse=True)

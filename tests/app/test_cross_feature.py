@@ -18,7 +18,6 @@ from tests.certs import Certificate
 from tests.dpop_client import DPoPKey
 from tests.expected import and_dpop
 from tests.hostile import hmac_signed, public_key_forms
-from tests.jwks_server import JWKSServer
 from tests.keys import ISSUER, claims, mint
 
 BRAND_B = "https://brand-b.test.example/"
@@ -61,20 +60,6 @@ def forget_revocations():
     REVOKED.clear()
     yield
     REVOKED.clear()
-
-
-@pytest.fixture(scope="module")
-def _server_b():
-    server = JWKSServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def server_b(_server_b, other_key):
-    _server_b.reset()
-    _server_b.serve_keys(other_key.jwk())
-    return _server_b
 
 
 @pytest.fixture(scope="module")

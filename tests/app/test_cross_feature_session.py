@@ -17,7 +17,6 @@ from auth0_jwt import Auth0JWTAuthentication
 from auth0_jwt._drf.credentials import SESSION_KEY
 from auth0_jwt._drf.session import SessionTokenAuthentication
 from tests.expected import and_dpop
-from tests.jwks_server import JWKSServer
 from tests.keys import ISSUER, mint
 
 BRAND_B = "https://brand-b.test.example/"
@@ -27,20 +26,6 @@ HOSTS = {"a.api.test": ISSUER, "b.api.test": BRAND_B}
 
 def tenant_issuers(request):
     return HOSTS.get(request.get_host().split(":")[0], [])
-
-
-@pytest.fixture(scope="module")
-def _server_b():
-    server = JWKSServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def server_b(_server_b, other_key):
-    _server_b.reset()
-    _server_b.serve_keys(other_key.jwk())
-    return _server_b
 
 
 @pytest.fixture

@@ -21,23 +21,10 @@ from auth0_jwt._core.verification import TokenVerifier
 from auth0_jwt._ops import runtime
 from tests.clock import FrozenClock
 from tests.hostile import FaultyJWKSServer
-from tests.issuer_server import JWKS_PATH, OAUTH_PATH, OIDC_PATH, IssuerServer
+from tests.issuer_server import JWKS_PATH, OAUTH_PATH, OIDC_PATH
 from tests.keys import AUDIENCE, mint
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def _issuer_server():
-    server = IssuerServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def issuer_server(_issuer_server, signing_key):
-    _issuer_server.publish(signing_key.jwk())
-    return _issuer_server
 
 
 @pytest.fixture

@@ -10,20 +10,12 @@ from auth0_jwt._core.static_keys import SecretKeySource
 from auth0_jwt._core.verification import TokenVerifier
 from tests.clock import FrozenClock
 from tests.hostile import hmac_signed, public_key_forms
-from tests.jwks_server import JWKSServer
 from tests.keys import AUDIENCE, claims, mint
 
 BRAND_A = "https://brand-a.example.com/"
 BRAND_B = "https://brand-b.example.com/"
 INTERNAL = "https://internal.example.com/"
 SECRET = "internal-shared-secret-with-more-than-32-bytes"
-
-
-@pytest.fixture(scope="module")
-def _server_b():
-    server = JWKSServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from rest_framework.views import APIView
 from auth0_jwt import Auth0JWTAuthentication
 from tests.certs import Certificate
 from tests.hostile import hmac_signed, public_key_forms
-from tests.issuer_server import OIDC_PATH, IssuerServer
-from tests.jwks_server import JWKSServer
+from tests.issuer_server import OIDC_PATH
 from tests.keys import AUDIENCE, ISSUER, claims, mint
 from tests.expected import and_dpop
 
@@ -43,33 +42,6 @@ def assert_refused(response, status, code, message):
     assert response.json() == {"error": code, "message": message}
     if status == 401:
         assert response["WWW-Authenticate"] == challenge(message, code)
-
-
-@pytest.fixture(scope="module")
-def _server_b():
-    server = JWKSServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def server_b(_server_b, other_key):
-    _server_b.reset()
-    _server_b.serve_keys(other_key.jwk())
-    return _server_b
-
-
-@pytest.fixture(scope="module")
-def _issuer_server():
-    server = IssuerServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def issuer_server(_issuer_server, signing_key):
-    _issuer_server.publish(signing_key.jwk())
-    return _issuer_server
 
 
 @pytest.fixture
