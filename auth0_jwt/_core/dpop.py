@@ -25,7 +25,9 @@ from auth0_jwt._core import uris
 from auth0_jwt._core.encoding import b64url_decode, b64url_encode, json_object
 from auth0_jwt._core.errors import (DPoPNonceRequired, InvalidDPoPBinding, InvalidDPoPProof, MalformedToken,
                      ReplayedDPoPProof)
-from auth0_jwt._core.proof_keys import ProofKeyError, ProofKeys
+from auth0_jwt._core.proof_keys import PROOF_KEY_CACHE_SIZE, ProofKeyError, ProofKeys
+from auth0_jwt._core.token_cache import TokenCache
+from auth0_jwt._core.tokens import read_only
 
 # RFC 9449 section 4.2; media types compare case-insensitively (RFC 7515 section 4.1.9).
 PROOF_TYPES = frozenset({"dpop+jwt", "application/dpop+jwt"})
@@ -51,7 +53,8 @@ def _normalized_uri(uri):
 
 
 class VerifiedProof:
-    """A proof that passed every check: ``header``, ``payload`` and the key ``thumbprint``."""
+    """A proof that passed every check: ``header`` (read-only: one object serves every proof
+    with the same header), ``payload`` and the key ``thumbprint``."""
 
     __slots__ = ("header", "payload", "thumbprint")
 
@@ -79,6 +82,12 @@ class ProofVerifier:
         self.nonces = nonces
         self.clock = clock
         self.proof_keys = ProofKeys()
+        # A client sends the same header (typ, alg, jwk) in every proof: the header segments
+        # of verified proofs are kept with their parsed header and key. The parse and the
+        # checks are pure functions of the segment's text and ``algorithms``, and a hit is a
+        # full string match, so a kept answer is the answer; only segments whose proof
+        # verified are kept, so made-up headers never fill it.
+        self._headers = TokenCache(PROOF_KEY_CACHE_SIZE)
 
     @property
     def replay_ttl(self):
@@ -87,11 +96,14 @@ class ProofVerifier:
 
     def verify(self, proof, *, method, uri, access_token, jkt):
         header_segment, payload_segment, signature_segment = split(proof)
-        header = parse_segment(header_segment, "header")
-        key = self.check_header(header)
+        kept = self._headers.get(header_segment)
+        header, key = kept if kept is not None else self.read_header(header_segment)
         self.check_signature(key, proof[: len(header_segment) + 1 + len(payload_segment)],
                              signature_segment)
-        self.proof_keys.keep(key)  # its signature verified: the next proof skips the build
+        if kept is None:  # its signature verified: the next proof skips the parse and build
+            header = read_only(header)
+            self._headers.put(header_segment, (header, key))
+            self.proof_keys.keep(key)
         payload = parse_segment(payload_segment, "payload")
         self.check_claims(payload, method, uri, access_token)
         thumbprint = key.thumbprint()
@@ -101,6 +113,11 @@ class ProofVerifier:
         return VerifiedProof(header, payload, thumbprint)
 
     # -- header and signature ---------------------------------------------------------------
+
+    def read_header(self, header_segment):
+        """``(header, key)`` of a header segment not seen in a verified proof yet."""
+        header = parse_segment(header_segment, "header")
+        return header, self.check_header(header)
 
     def check_header(self, header):
         typ = header.get("typ")

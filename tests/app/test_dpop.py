@@ -108,6 +108,47 @@ def test_a_kept_key_serves_only_its_own_algorithm(key):
                                         signature=b"x" * 96))
 
 
+def test_a_header_is_kept_only_after_a_proof_with_it_verified(verifier, key):
+    with pytest.raises(InvalidDPoPProof, match="signature"):
+        verify(verifier, key, flipped(key.proof(htu=URI, access_token=TOKEN, iat=NOW)))
+    assert len(verifier._headers) == 0
+    verify(verifier, key, key.proof(htu=URI, access_token=TOKEN, iat=NOW))
+    assert len(verifier._headers) == 1
+
+
+def test_a_kept_header_still_checks_every_signature_and_claim(verifier, key):
+    first = verify(verifier, key, key.proof(htu=URI, access_token=TOKEN, iat=NOW))
+    second = verify(verifier, key, key.proof(htu=URI, access_token=TOKEN, iat=NOW))
+    assert second.header is first.header  # served from the cache
+    with pytest.raises(InvalidDPoPProof, match="signature"):
+        verify(verifier, key, flipped(key.proof(htu=URI, access_token=TOKEN, iat=NOW)))
+    with pytest.raises(InvalidDPoPProof, match="htu"):
+        verify(verifier, key, key.proof(htu=URI + "x", access_token=TOKEN, iat=NOW))
+    with pytest.raises(InvalidDPoPProof, match="ath"):
+        verify(verifier, key, key.proof(htu=URI, access_token=TOKEN + "x", iat=NOW))
+    with pytest.raises(InvalidDPoPProof, match="too old"):
+        verify(verifier, key, key.proof(htu=URI, access_token=TOKEN, iat=NOW - 100))
+
+
+def test_a_kept_header_is_read_only(verifier, key):
+    header = verify(verifier, key, key.proof(htu=URI, access_token=TOKEN, iat=NOW)).header
+    with pytest.raises(TypeError):
+        header["jwk"]["x"] = "AAAA"
+    with pytest.raises(TypeError):
+        header.pop("typ")
+    assert verify(verifier, key, key.proof(htu=URI, access_token=TOKEN, iat=NOW)).header == {
+        "typ": "dpop+jwt", "alg": "ES256", "jwk": key.jwk()}
+
+
+def test_a_header_with_other_text_is_checked_on_its_own(verifier, key):
+    """A kept header excuses no other spelling: a changed typ is refused though the same key
+    signed it."""
+    verify(verifier, key, key.proof(htu=URI, access_token=TOKEN, iat=NOW))
+    header = {"typ": "JWT", "alg": "ES256", "jwk": key.jwk()}
+    with pytest.raises(InvalidDPoPProof, match="typ"):
+        verify(verifier, key, key.proof(htu=URI, access_token=TOKEN, iat=NOW, header=header))
+
+
 def test_the_key_cache_is_bounded(key):
     from auth0_jwt._core.proof_keys import ProofKeys
 
