@@ -122,7 +122,10 @@ def logging_config(level="INFO", fmt="plain", summary_interval=60):
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.request": {"level": "ERROR", "filters": ["responses"]},
+        # Django's default LOGGING gives "django" its own console handler under DEBUG: with
+        # the root's, every django.* line (a refused Host...) was written twice, once raw.
+        "loggers": {"django": {"handlers": []},
+                    "django.request": {"level": "ERROR", "filters": ["responses"]},
                     "auth0_jwt.security": {"filters": ["refusals"]},
                     "auth0_jwt.authentication": {"filters": ["repeats"]}},
     }
