@@ -2,6 +2,7 @@
 import json
 import logging
 import logging.config
+import re
 import sys
 
 import pytest
@@ -120,9 +121,15 @@ def test_a_django_warning_is_written_once_with_debug_on(settings, monkeypatch):
     try:
         configure_logging("logging.config.dictConfig", logging_config("INFO", "plain"))
         logging.getLogger("django.security.DisallowedHost").warning("Host header is not allowed")
+        logging.getLogger("django.server").warning(
+            f'"GET /api/public?access_token={JWT} HTTP/1.1" 400 69', extra={"request": object()})
     finally:
         monkeypatch.undo()
         configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
     lines = stream.getvalue().splitlines()
-    assert len(lines) == 1
+    assert len(lines) == 2
     assert "WARNING django.security.DisallowedHost Host header is not allowed" in lines[0]
+    # runserver's request line keeps Django's own format (no extra fields such as the
+    # socket), with the token redacted.
+    assert re.fullmatch(r'\[[^]]+\] "GET /api/public\?access_token=\[redacted\] HTTP/1.1" 400 69',
+                        lines[1])
