@@ -102,10 +102,12 @@ if os.path.isdir("/dev/shm"):
 
 
 def on_starting(server):
-    """Master, once: the record of reloads that it shares with its workers."""
-    from config import gunicorn_lifecycle
+    """Master, once: the record of reloads that it shares with its workers, and gunicorn's
+    own refusals (before Django) in JSON rather than HTML."""
+    from config import gunicorn_errors, gunicorn_lifecycle
 
     gunicorn_lifecycle.start_master()
+    gunicorn_errors.install()
 
 
 def on_reload(server):

@@ -11,7 +11,10 @@ sensitive query parameter never reaches the output, even inside a traceback.
 import json
 import logging
 import re
+from copy import deepcopy
 from datetime import datetime, timezone
+
+from django.utils.log import DEFAULT_LOGGING, ServerFormatter
 
 REDACTED = "[redacted]"
 # Query parameters whose values are credentials (RFC 6750 section 2.3 names access_token).
@@ -92,6 +95,14 @@ class JSONFormatter(logging.Formatter):
         return redact(json.dumps(entry, default=str, ensure_ascii=True))
 
 
+class RunserverFormatter(ServerFormatter):
+    """runserver's request lines in Django's own format, redacted like every other line (a
+    query-string token would otherwise be written as sent)."""
+
+    def format(self, record):
+        return redact(super().format(record))
+
+
 FORMATTERS = {"plain": PlainFormatter, "json": JSONFormatter}
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -114,15 +125,24 @@ def logging_config(level="INFO", fmt="plain", summary_interval=60):
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"default": {"()": f"{__name__}.{formatter.__name__}"}},
+        "formatters": {"default": {"()": f"{__name__}.{formatter.__name__}"},
+                       "django.server": {**DEFAULT_LOGGING["formatters"]["django.server"],
+                                         "()": f"{__name__}.RunserverFormatter"}},
         "filters": {
             "refusals": {"()": "auth0_jwt.RefusalLogLimit", "interval": interval},
             "responses": {"()": "auth0_jwt.ResponseLogLimit", "interval": interval},
             "repeats": {"()": "auth0_jwt.RepeatLogLimit", "interval": interval},
         },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default"},
+                     "django.server": deepcopy(DEFAULT_LOGGING["handlers"]["django.server"])},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.request": {"level": "ERROR", "filters": ["responses"]},
+        # Django's default LOGGING gives "django" its own console handler under DEBUG: with
+        # the root's, every django.* line (a refused Host...) was written twice, once raw.
+        # Configuring "django" resets its existing children (logging.config does), so
+        # runserver's request lines ("django.server") are declared again as Django has them.
+        "loggers": {"django": {"handlers": []},
+                    "django.server": deepcopy(DEFAULT_LOGGING["loggers"]["django.server"]),
+                    "django.request": {"level": "ERROR", "filters": ["responses"]},
                     "auth0_jwt.security": {"filters": ["refusals"]},
                     "auth0_jwt.authentication": {"filters": ["repeats"]}},
     }

@@ -54,7 +54,8 @@ def exception_handler(exc, context):
 
 def as_api_exception(exc, context):
     if isinstance(exc, Http404):
-        return drf.NotFound()
+        # Django's and nginx's 404 say "Not found"; DRF's default detail adds a period.
+        return drf.NotFound("Not found")
     if isinstance(exc, DjangoPermissionDenied):
         return drf.PermissionDenied()
     if type(exc) is drf.PermissionDenied:

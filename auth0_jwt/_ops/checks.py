@@ -121,7 +121,7 @@ def check_tenant(config=None):
                               f"{problem}", TENANT_EXAMPLE, 2))
     elif not config.DOMAIN and not config.ISSUER:
         problems.append(error("DOMAIN", "is not set (nor ISSUER), so no token can be trusted "
-                              "(the local issuer only runs with DEBUG on)", TENANT_EXAMPLE, 3))
+                              f"({local_issuer_advice()})", TENANT_EXAMPLE, 3))
     if (config.ISSUER is not None and not is_placeholder(config.ISSUER)
             and not _is_http_url(config.ISSUER)):
         problems.append(error("ISSUER", "must be the exact 'iss' URL of the tenant",
@@ -131,6 +131,14 @@ def check_tenant(config=None):
     if not problems:
         problems += issuer_checks.check_single_issuer(config)
     return problems
+
+
+def local_issuer_advice():
+    # With DEBUG already on, "only runs with DEBUG on" sent developers of their own project
+    # looking for the wrong switch: there the missing one is LOCAL_ISSUER.
+    if settings.DEBUG:
+        return "to develop without a tenant, set LOCAL_ISSUER to True: DEBUG only"
+    return "the local issuer only runs with DEBUG on"
 
 
 def check_audience(config):

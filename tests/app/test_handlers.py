@@ -45,6 +45,13 @@ def test_unknown_api_route_is_json_404(client):
     assert response.json() == {"error": "not_found", "message": "Not found"}
 
 
+def test_a_404_raised_inside_a_drf_view_has_the_same_message_as_an_unknown_route(client):
+    # DRF's content negotiation raises Http404 for a format it does not render.
+    response = client.get("/public?format=xml")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "message": "Not found"}
+
+
 def test_wrong_method_is_405_with_allow(api, client, token):
     response = client.delete("/public")
     assert response.status_code == 405

@@ -129,6 +129,17 @@ def test_no_tenant_with_debug_off_names_auth0_domain_and_rejects_local_tokens(
     assert response.json()["message"] == "Token signing key is not trusted: no issuer is configured"
 
 
+def test_no_tenant_with_debug_on_points_at_local_issuer_not_at_debug(settings):
+    # DEBUG is already on in a new project: the way to develop without a tenant is LOCAL_ISSUER.
+    settings.DEBUG = True
+    settings.AUTH0_JWT = {"AUDIENCE": "https://a"}
+    [message] = [m for m in run_checks() if m.id == "auth0_jwt.E003"]
+    assert message.msg == ("AUTH0_JWT['DOMAIN'] is not set (nor ISSUER), so no token can be "
+                           "trusted (to develop without a tenant, set LOCAL_ISSUER to True: "
+                           "DEBUG only).")
+    assert message.hint == "Example: AUTH0_DOMAIN=dev-abc123.us.auth0.com"
+
+
 def test_local_issuer_beside_a_tenant_is_a_configuration_error(local_settings):
     local_settings.AUTH0_JWT = {**local_settings.AUTH0_JWT, "DOMAIN": "dev-abc123.us.auth0.com"}
     assert "auth0_jwt.E017" in check_ids("auth0_jwt.")

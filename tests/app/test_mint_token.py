@@ -94,3 +94,13 @@ def test_refuses_when_a_tenant_is_configured(local_settings):
     local_settings.AUTH0_JWT = {"DOMAIN": "dev-abc123.us.auth0.com", "AUDIENCE": "https://a"}
     with pytest.raises(CommandError, match="a tenant is configured"):
         mint_token()
+
+
+def test_refuses_with_no_tenant_and_local_issuer_off_naming_the_setting(local_settings):
+    # A project of one's own: DEBUG on, no tenant, LOCAL_ISSUER left at its default. The
+    # refusal must not claim a tenant is configured.
+    local_settings.AUTH0_JWT = {"AUDIENCE": "https://a"}
+    with pytest.raises(CommandError) as info:
+        mint_token()
+    assert str(info.value) == ("The local issuer is off: set AUTH0_JWT['LOCAL_ISSUER'] = True "
+                               "(DEBUG only, no tenant) to mint local tokens")

@@ -7,6 +7,7 @@ every load loop is bounded in time and in requests.
 """
 import json
 import re
+import socket
 import threading
 import time
 
@@ -202,6 +203,36 @@ def test_a_10_kb_token_passes_gunicorn_and_a_17_kb_one_is_refused_by_the_verifie
 def test_a_header_beyond_gunicorns_limit_is_refused_before_django(server):
     response = get(server, "/api/private", "a" * 30_000)
     assert response.status_code == 431  # Request Header Fields Too Large (RFC 6585)
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"error": "invalid_request",
+                               "message": "Request header fields too large"}
+
+
+def raw_exchange(port, data):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), json.loads(body)
+
+
+@pytest.mark.parametrize("data, status, message", [
+    # More header fields than gunicorn's limit_request_fields (100): nginx passes these on.
+    (b"GET /api/public HTTP/1.1\r\nHost: api.example.com\r\n"
+     + b"".join(b"X-F%d: v\r\n" % i for i in range(150)) + b"\r\n",
+     431, "Request header fields too large"),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: api.example.com\r\n\r\n", 414,
+     "Request line too long"),
+    (b"G\x01T /api/public HTTP/1.1\r\nHost: api.example.com\r\n\r\n", 400, "Bad request"),
+])
+def test_what_gunicorn_refuses_itself_is_json_without_the_request(server, data, status,
+                                                                  message):
+    head, body = raw_exchange(server.port, data)
+    assert head.startswith(f"HTTP/1.1 {status} ")
+    assert "Content-Type: application/json" in head
+    assert body == {"error": "invalid_request", "message": message}
 
 
 # -- https, static files, CORS -------------------------------------------------------------

@@ -2,6 +2,7 @@
 import json
 import logging
 import logging.config
+import re
 import sys
 
 import pytest
@@ -81,7 +82,8 @@ def test_logging_config_falls_back_on_unknown_values():
 
 def test_logging_config_limits_per_request_lines_with_the_summary_interval():
     config = logging_config("INFO", "json", summary_interval=5)
-    loggers = {name: spec["filters"] for name, spec in config["loggers"].items()}
+    loggers = {name: spec["filters"] for name, spec in config["loggers"].items()
+               if "filters" in spec}
     assert loggers == {"django.request": ["responses"], "auth0_jwt.security": ["refusals"],
                        "auth0_jwt.authentication": ["repeats"]}
     assert config["loggers"]["django.request"]["level"] == "ERROR"
@@ -106,3 +108,28 @@ def test_logging_config_falls_back_on_a_bad_summary_interval():
 ])
 def test_redact_takes_no_shortcut_that_would_miss_a_credential(text, expected):
     assert redact(text) == expected
+
+
+def test_a_django_warning_is_written_once_with_debug_on(settings, monkeypatch):
+    # Django's own default LOGGING adds a console handler to "django" when DEBUG is on; ours
+    # must replace it, not add a second, unformatted copy of each line.
+    from io import StringIO
+    from django.utils.log import configure_logging
+    settings.DEBUG = True
+    stream = StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    try:
+        configure_logging("logging.config.dictConfig", logging_config("INFO", "plain"))
+        logging.getLogger("django.security.DisallowedHost").warning("Host header is not allowed")
+        logging.getLogger("django.server").warning(
+            f'"GET /api/public?access_token={JWT} HTTP/1.1" 400 69', extra={"request": object()})
+    finally:
+        monkeypatch.undo()
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    assert "WARNING django.security.DisallowedHost Host header is not allowed" in lines[0]
+    # runserver's request line keeps Django's own format (no extra fields such as the
+    # socket), with the token redacted.
+    assert re.fullmatch(r'\[[^]]+\] "GET /api/public\?access_token=\[redacted\] HTTP/1.1" 400 69',
+                        lines[1])

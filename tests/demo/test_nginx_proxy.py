@@ -223,6 +223,43 @@ def test_a_request_nginx_cannot_take_gets_a_json_refusal(proxy, gunicorn, data, 
     assert body == {"error": "invalid_request", "message": message}
 
 
+def request_line(length):
+    """A GET of /api/public whose request line (without CRLF) is ``length`` bytes long."""
+    prefix, suffix = b"GET /api/public?q=", b" HTTP/1.1"
+    return prefix + b"a" * (length - len(prefix) - len(suffix)) + suffix
+
+
+def test_a_request_line_gunicorn_would_refuse_in_html_is_a_json_414_from_the_proxy(proxy):
+    # gunicorn's hard maximum is 8190 bytes and its refusal is an HTML page; nginx admits
+    # 20 KB, so it must refuse the lines in between itself.
+    answered, head, body = raw_exchange(
+        proxy.port, request_line(8191) + b"\r\nHost: 127.0.0.1\r\n\r\n")
+    assert answered == 414
+    assert "Content-Type: application/json" in head
+    assert body == {"error": "invalid_request", "message": "Request line too long"}
+
+
+def test_the_longest_request_line_gunicorn_takes_reaches_the_app(proxy):
+    # Not raw_exchange: a client that half-closes while nginx is still proxying a request
+    # this long is taken as gone (499). Connection: close ends the exchange instead.
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as sock:
+        sock.sendall(request_line(8190) + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert json.loads(body)["message"].startswith("Hello from a public endpoint!")
+
+
+def test_trace_refused_by_nginx_is_a_json_405(proxy):
+    answered, head, body = raw_exchange(
+        proxy.port, b"TRACE /api/public HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert answered == 405
+    assert "Content-Type: application/json" in head
+    assert body == {"error": "method_not_allowed", "message": "Method not allowed"}
+
+
 # -- the production site file ----------------------------------------------------------------
 
 

@@ -119,7 +119,10 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("The local issuer only runs with DEBUG on; set DJANGO_DEBUG=true "
                                "(tokens for a real tenant come from Auth0)")
-        if not auth0_settings.uses_local_issuer:
+        if auth0_settings.DOMAIN or auth0_settings.ISSUER or auth0_settings.ISSUERS:
             raise CommandError("The local issuer is off because a tenant is configured "
                                "(AUTH0_DOMAIN or AUTH0_ISSUER); unset it to mint local tokens")
+        if not auth0_settings.uses_local_issuer:
+            raise CommandError("The local issuer is off: set AUTH0_JWT['LOCAL_ISSUER'] = True "
+                               "(DEBUG only, no tenant) to mint local tokens")
         return runtime.get_local_issuer(auth0_settings)
