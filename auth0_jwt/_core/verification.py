@@ -15,7 +15,7 @@ from auth0_jwt._core.encoding import b64url_decode, json_object
 from auth0_jwt._core.errors import (DisallowedAlgorithm, DisallowedHeader, InvalidAudience, InvalidClaim,
                      InvalidIssuer, InvalidSignature, InvalidTokenType, MalformedToken,
                      MissingClaim, TokenExpired, TokenIssuedInFuture, TokenNotYetValid,
-                     TokenTooLarge, TokenTooOld, UnknownSigningKey)
+                     SigningKeysUnavailable, TokenTooLarge, TokenTooOld, UnknownSigningKey)
 from auth0_jwt._core.tokens import VerifiedToken
 
 # RFC 8725 section 3.10 / RFC 7515 section 4.1: a token must not choose where its key comes
@@ -57,7 +57,11 @@ class TokenVerifier:
         header_segment, payload_segment, signature_segment = self.split(token)
         header = json_object(header_segment, "header")
         alg, kid = self.check_header(header)
-        key = self.key_source.get_key(kid, alg)
+        try:
+            key = self.key_source.get_key(kid, alg)
+        except SigningKeysUnavailable:
+            self.refuse_failing_claims(payload_segment)
+            raise
         signing_input = token[: len(header_segment) + 1 + len(payload_segment)]
         self.check_signature(key, signing_input, signature_segment)
         # Claims are parsed only once the signature holds: less attack surface.
@@ -65,6 +69,17 @@ class TokenVerifier:
         self.check_claims(payload)
         self.check_custom_claims(payload, header)
         return VerifiedToken(token, header, payload)
+
+    def refuse_failing_claims(self, payload_segment):
+        """With no key to check the signature (503), refuse a token whose claims fail already.
+
+        Another issuer's token, an expired one, one for another audience can never pass: a
+        503 would tell its client to retry it. The claims are parsed strictly, as after a
+        signature, and nothing they say is trusted: they can only turn the answer into a
+        refusal (401), never into an acceptance.
+        """
+        payload = json_object(payload_segment, "payload")
+        self.check_claims(payload)
 
     # -- steps ------------------------------------------------------------------------------
 

@@ -291,3 +291,28 @@ def test_process_without_keys_retries_a_second_after_each_failure_and_recovers(
     clock.advance(1)
     assert client.get_key(signing_key.kid, "RS256") is not None  # not a cooldown later
     assert server.hits == 6
+
+
+def refused(message):
+    return {"error": "invalid_token", "message": message}
+
+
+@pytest.mark.parametrize("claims, message", [
+    ({"iss": "https://other-tenant.example/"}, "Unexpected 'iss' value"),
+    ({"aud": "https://other-api.example"}, "Unexpected 'aud' value"),
+    ({"exp": 1}, "Token expired"),
+])
+def test_a_token_whose_claims_fail_is_401_not_503_while_the_keys_are_unavailable(
+        tenant, signing_key, api, claims, message):
+    """It can never pass: a 503 would tell its client to retry it. Nothing the unchecked
+    claims say can make a token pass, only fail."""
+    tenant.status = 500
+    response = api("/private", mint(signing_key, **claims))
+    assert (response.status_code, response.json()) == (401, refused(message))
+    assert_unavailable(api("/private", mint(signing_key)))  # claims that hold: still 503
+
+
+def test_a_malformed_payload_is_401_while_the_keys_are_unavailable(tenant, signing_key, api):
+    tenant.status = 500
+    response = api("/private", mint(signing_key, payload=b"not json"))
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_token")
