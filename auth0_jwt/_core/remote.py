@@ -246,6 +246,10 @@ class RemoteDocument:
         while True:
             if self._claim():
                 try:
+                    # The previous holder may have shared its copy and let go of the claim
+                    # since this process last looked: that copy will do.
+                    if self._adopt_shared_copy() and not self._download_needed(fetch.wanted):
+                        return "loaded from the shared cache"
                     return self._download(deadline)
                 finally:
                     self._release()
