@@ -1,3 +1,5 @@
+import gc
+
 import pytest
 
 from auth0_jwt._ops.log_limits import forget_counts
@@ -61,6 +63,40 @@ def issuer_server(_issuer_server, signing_key):
     """A loopback issuer publishing discovery metadata and ``signing_key`` in its JWKS."""
     _issuer_server.publish(signing_key.jwk())
     return _issuer_server
+
+
+@pytest.fixture
+def class_view():
+    """``class_view(overrides)``: a view behind an ``Auth0JWTAuthentication`` subclass with its
+    own settings; returns ``call(token, **headers)``. The classes are dropped afterwards
+    (system checks look at every live subclass)."""
+    from rest_framework.permissions import IsAuthenticated
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory
+    from rest_framework.views import APIView
+
+    from auth0_jwt import Auth0JWTAuthentication
+
+    made = []
+
+    def make(overrides):
+        cls = type("PartnerAuthentication", (Auth0JWTAuthentication,),
+                   {"auth0_jwt_settings": overrides, "__module__": __name__})
+        view = type("PartnerView", (APIView,), {
+            "authentication_classes": [cls], "permission_classes": [IsAuthenticated],
+            "get": lambda self, request: Response({"user": request.user.sub})}).as_view()
+        made.append(cls)
+
+        def call(token=None, **headers):
+            if token is not None:
+                headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+            return view(APIRequestFactory().get("/partner", **headers))
+
+        return call
+
+    yield make
+    made.clear()
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -53,12 +53,9 @@ class MultiIssuerVerifier:
             entry = self.cache.get(key)
             if entry is not None and (allowed is None or entry[1].issuer in allowed):
                 if still_valid(entry):
-                    cached, verifier = entry[0], entry[1]
-                    if verifier.validators is not None:
-                        # As in token_cache.py: a rule may read state that changes.
-                        verifier.check_custom_claims(cached.payload, cached.header)
+                    answer = entry[1].serve_cached(entry[0], token)
                     self.hits += 1
-                    return cached.presented_as(token)
+                    return answer
                 self.cache.discard(key)
         self.misses += 1
         verifier = self.route(key, allowed)
@@ -112,7 +109,7 @@ def unverified_issuer(token, max_length=16384):
 def still_valid(entry):
     """A cached entry may be served: its key is still held, under the same key set version,
     and its time claims hold now (the same rules as ``CachingVerifier.still_valid``); the
-    caller then runs the ``VALIDATORS`` rules again."""
+    caller then answers through ``TokenVerifier.serve_cached``."""
     _, verifier, version, kid, alg, (exp, nbf, iat) = entry
     try:
         verifier.key_source.get_key(kid, alg)  # also keeps the JWKS refreshed on schedule

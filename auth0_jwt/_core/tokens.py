@@ -91,24 +91,14 @@ class ReadOnlyList(list):
 def read_only(value):
     """``value`` (decoded JSON) with every object and array made read-only."""
     kind = type(value)
-    if kind is dict or kind is list:
-        return _READ_ONLY[kind](_read_only_items(value) if kind is list else
-                                {key: _read_only_item(item) for key, item in value.items()})
-    if kind is ReadOnlyDict or kind is ReadOnlyList:
-        return value
-    if isinstance(value, (dict, list)):  # another mapping or sequence type: rebuild it
-        return read_only(dict(value) if isinstance(value, dict) else list(value))
-    return value
+    if kind is dict:
+        return ReadOnlyDict({key: _read_only_item(item) for key, item in value.items()})
+    if kind is list:
+        return ReadOnlyList([_read_only_item(item) for item in value])
+    return value  # a string, a number, a boolean, None, or already read-only
 
 
 def _read_only_item(item):
     # Most claims are strings and numbers: no call for them.
-    return read_only(item) if type(item) in _CONTAINERS else item
-
-
-def _read_only_items(items):
-    return [_read_only_item(item) for item in items]
-
-
-_READ_ONLY = {dict: ReadOnlyDict, list: ReadOnlyList}
-_CONTAINERS = (dict, list, ReadOnlyDict, ReadOnlyList)
+    kind = type(item)
+    return read_only(item) if kind is dict or kind is list else item

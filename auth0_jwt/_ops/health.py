@@ -3,9 +3,10 @@
 - ``healthz``: the process is up and serving: 200 ``{"status": "ok"}``, always.
 - ``readyz``: this process holds signing keys, so it can verify tokens: 200
   ``{"status": "ok"}``; otherwise 503 ``{"error": "temporarily_unavailable", "message": ...}``
-  with ``Retry-After`` (1-2 s while a fetch is still running, else ``JWKS_RETRY_AFTER``). With no keys yet it fetches them first (within the JWKS client's
-  cooldown, so a probe every second does not hammer the tenant). During an outage, keys
-  already cached still count: requests are still served with them.
+  with ``Retry-After`` (1-2 s while a fetch is still running, else ``JWKS_RETRY_AFTER``).
+  With no keys yet it fetches them first (within the JWKS client's cooldown, so a probe
+  every second does not hammer the tenant). During an outage, keys already cached still
+  count: requests are still served with them.
 
 Wire them in the root URLconf::
 
@@ -74,8 +75,5 @@ def readyz(request):
 def retry_after():
     """As for a request's 503: a second or two while a fetch is still running, else the
     configured ``JWKS_RETRY_AFTER`` (an outage)."""
-    try:
-        hint = keys_retry_hint()
-    except Exception:  # not ready already says it all; the hint is a courtesy
-        hint = None
+    hint = keys_retry_hint()
     return auth0_settings.JWKS_RETRY_AFTER if hint is None else hint

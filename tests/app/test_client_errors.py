@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import SuspiciousOperation
 
 from auth0_jwt._drf.handlers import exception_handler
-
+from tests.refusals import assert_refused
 
 TOO_MANY = {"error": "invalid_request",
             "message": "Too many parameters in the query string or form body"}
@@ -38,16 +38,6 @@ def pages_on(local_settings):
     """The token page (a Django view) exists; sessions in the test's folder."""
     local_settings.ALLOWED_HOSTS = ["testserver"]
     return local_settings
-
-
-def assert_refused(response, body, log, exception):
-    assert response.status_code == 400, response.content
-    assert response["Content-Type"] == "application/json"
-    assert response.json() == body
-    [line] = [r for r in log.records if r.name.startswith("django.security")]
-    assert (line.name, line.levelno, line.exc_info) == (
-        f"django.security.{exception}", logging.WARNING, None)
-    assert [r for r in log.records if r.levelno >= logging.ERROR or r.exc_info] == []
 
 
 @pytest.mark.parametrize("debug", [False, True])

@@ -4,16 +4,11 @@ Each test first makes the token pass under one feature (so that it sits in a ver
 cache, a session, or a mode that accepts it), then presents it where another feature must
 refuse it. Real JWKS servers on 127.0.0.1, real RSA and DPoP keys, the whole DRF stack.
 """
-import gc
 import time
 
 import pytest
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.test import APIRequestFactory
-from rest_framework.views import APIView
 
-from auth0_jwt import Auth0JWTAuthentication
 from tests.certs import Certificate
 from tests.dpop_client import DPoPKey
 from tests.expected import and_dpop
@@ -82,32 +77,6 @@ def get(client, auth0_settings):
         return client.get(path, **headers)
 
     return request
-
-
-@pytest.fixture
-def class_view():
-    """``class_view(overrides)``: a view behind an ``Auth0JWTAuthentication`` subclass with its
-    own settings; returns ``call(token, **headers)``. Classes are dropped afterwards."""
-    made = []
-
-    def make(overrides):
-        cls = type("PartnerAuthentication", (Auth0JWTAuthentication,),
-                   {"auth0_jwt_settings": overrides, "__module__": __name__})
-        view = type("PartnerView", (APIView,), {
-            "authentication_classes": [cls], "permission_classes": [IsAuthenticated],
-            "get": lambda self, request: Response({"user": request.user.sub})}).as_view()
-        made.append(cls)
-
-        def call(token=None, **headers):
-            if token is not None:
-                headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-            return view(APIRequestFactory().get("/partner", **headers))
-
-        return call
-
-    yield make
-    made.clear()
-    gc.collect()
 
 
 def cached_twice(get, token, **headers):

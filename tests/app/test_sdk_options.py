@@ -2,16 +2,10 @@
 exception handler, the documented error bodies and challenges): several issuers and a
 resolver, discovery, a static public key, a shared secret, validators, certificate-bound
 tokens, and settings per authentication class. Real key and metadata servers on 127.0.0.1."""
-import gc
 import logging
 
 import pytest
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
-from rest_framework.test import APIRequestFactory
-from rest_framework.views import APIView
 
-from auth0_jwt import Auth0JWTAuthentication
 from tests.certs import Certificate
 from tests.hostile import hmac_signed, public_key_forms
 from tests.issuer_server import OIDC_PATH
@@ -271,31 +265,10 @@ def test_unbound_token_is_401_when_mtls_is_required(configure, get, signing_key)
 
 # -- settings per authentication class -------------------------------------------------------
 
-@pytest.fixture
-def authenticated_view():
-    """A view protected by an ``Auth0JWTAuthentication`` subclass with its own settings;
-    the class is dropped afterwards (system checks look at every live subclass)."""
-    made = []
-
-    def make(overrides):
-        cls = type("PartnerAuthentication", (Auth0JWTAuthentication,),
-                   {"auth0_jwt_settings": overrides, "__module__": __name__})
-        view = type("PartnerView", (APIView,), {
-            "authentication_classes": [cls], "permission_classes": [IsAuthenticated],
-            "get": lambda self, request: Response({"user": request.user.sub})}).as_view()
-        made.append(cls)
-        return lambda token: view(APIRequestFactory().get(
-            "/partner", HTTP_AUTHORIZATION=f"Bearer {token}"))
-
-    yield make
-    made.clear()
-    gc.collect()
-
-
 def test_class_with_its_own_audience_accepts_its_tokens_only(auth0_settings, get,
-                                                             authenticated_view, signing_key,
+                                                             class_view, signing_key,
                                                              jwks_server):
-    partner = authenticated_view({"AUDIENCE": PARTNER_AUDIENCE})
+    partner = class_view({"AUDIENCE": PARTNER_AUDIENCE})
     assert partner(mint(signing_key, aud=PARTNER_AUDIENCE)).status_code == 200
     assert partner(mint(signing_key)).status_code == 401
     assert get(mint(signing_key)).status_code == 200  # the project's settings are untouched
@@ -304,9 +277,9 @@ def test_class_with_its_own_audience_accepts_its_tokens_only(auth0_settings, get
 
 
 def test_class_with_its_own_tenant_trusts_that_tenant_only(auth0_settings, get,
-                                                           authenticated_view, signing_key,
+                                                           class_view, signing_key,
                                                            other_key, server_b):
-    partner = authenticated_view({"ISSUER": BRAND_B, "JWKS_URL": server_b.url})
+    partner = class_view({"ISSUER": BRAND_B, "JWKS_URL": server_b.url})
     assert partner(mint(other_key, iss=BRAND_B)).status_code == 200
     response = partner(mint(signing_key))  # the project's tenant, kid key-1: not in B's keys
     assert response.status_code == 401

@@ -6,7 +6,7 @@ on (two workers, sessions in files), DPoP "required", and DPoP "off". Each answe
 for its status, its exact JSON body and, where the error table gives one, its challenge; each
 server's log for WARNING lines and never an ERROR or a traceback.
 """
-import http.client
+
 import json
 import re
 import time
@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests import raw_http
 from tests.certs import Certificate
 from tests.demo.cross_feature_urls import QUOTED_MESSAGE
 from tests.dpop_client import DPoPKey
@@ -103,21 +104,7 @@ class Answer:
 
 def send(server, method, target, headers=(), body=None, host=None):
     """``target`` goes on the request line exactly as given; header values may be bytes."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
-    try:
-        connection.putrequest(method, target, skip_host=host is not None,
-                              skip_accept_encoding=True)
-        if host is not None:
-            connection.putheader("Host", host)
-        for name, value in headers:
-            connection.putheader(name, value)
-        if body is not None and not any(name == "Content-Length" for name, _ in headers):
-            connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders(body)
-        response = connection.getresponse()
-        return Answer(response.status, response.headers, response.read())
-    finally:
-        connection.close()
+    return Answer(*raw_http.send(server.port, method, target, headers, body, host))
 
 
 def bearer(token):

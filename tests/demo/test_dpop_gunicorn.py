@@ -3,13 +3,14 @@
 Each round sends one proof many times at once over separate connections; gunicorn's access log
 tells which worker served each request, so a round counts only when several workers served it.
 """
-import http.client
+
 import json
 import threading
 import uuid
 
 import pytest
 
+from tests import raw_http
 from tests.dpop_client import DPoPKey
 from tests.keys import AUDIENCE, ISSUER, mint
 from tests.gunicorn_server import GunicornServer, production_environ
@@ -49,16 +50,9 @@ def gunicorn(tmp_path, jwks_server):
 
 
 def get(server, path, headers):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
-    try:
-        connection.putrequest("GET", path)
-        for name, value in headers:  # a list: a header may be repeated
-            connection.putheader(name, value)
-        connection.endheaders()
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+    """``(status, body)``; ``headers`` a list: a header may be repeated."""
+    status, _, body = raw_http.send(server.port, "GET", path, headers)
+    return status, body
 
 
 def dpop_headers(server, key, token, path="/api/private"):

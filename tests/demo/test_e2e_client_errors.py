@@ -4,11 +4,12 @@ JSON 400 ``invalid_request``, never a 500, and the log gets a warning, never a t
 ``http.client`` sends each request byte for byte: a declared ``Content-Length`` with no body
 behind it, a ``Host`` of another site, a thousand and one query parameters.
 """
-import http.client
+
 import json
 
 import pytest
 
+from tests import raw_http
 from tests.gunicorn_server import GunicornServer, production_environ
 from tests.keys import AUDIENCE, ISSUER, mint
 
@@ -37,21 +38,10 @@ def bearer(signing_key):
 
 
 def send(server, method, target, headers=(), body=b"", host=None):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
-    try:
-        connection.putrequest(method, target, skip_host=host is not None,
-                              skip_accept_encoding=True)
-        if host is not None:
-            connection.putheader("Host", host)
-        for name, value in headers:
-            connection.putheader(name, value)
-        if body and not any(name == "Content-Length" for name, _ in headers):
-            connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders(body or None)
-        response = connection.getresponse()
-        return response.status, response.getheader("Content-Type"), json.loads(response.read())
-    finally:
-        connection.close()
+    """``(status, Content-Type, JSON body)`` of one request sent byte for byte."""
+    status, response_headers, content = raw_http.send(server.port, method, target, headers,
+                                                       body or None, host)
+    return status, response_headers.get("Content-Type"), json.loads(content)
 
 
 @pytest.mark.parametrize("path", ["/api/public", "/api/private", "/api/feed", "/api/docs",

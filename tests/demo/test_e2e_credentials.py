@@ -5,7 +5,7 @@ side, so that "Forget token" and the token's expiry end it on every worker at on
 Requests go out through ``http.client`` so the request target is sent byte for byte; JSON
 access logs tell which worker (pid) served each request.
 """
-import http.client
+
 import json
 import re
 import threading
@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests import raw_http
 from tests.dpop_client import DPoPKey
 from tests.gunicorn_server import GunicornServer, production_environ
 from tests.keys import AUDIENCE, ISSUER, mint
@@ -62,18 +63,8 @@ def redis_backed(_jwks_server, signing_key, tmp_path_factory):
 
 def send(server, method, target, headers=(), body=None):
     """``(status, headers, body)``; ``target`` goes on the request line exactly as given."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
-    try:
-        connection.putrequest(method, target, skip_accept_encoding=True)
-        for name, value in headers:
-            connection.putheader(name, value)
-        if body is not None:
-            connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders(body.encode() if body is not None else None)
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
+    return raw_http.send(server.port, method, target, headers,
+                         body.encode() if body is not None else None)
 
 
 # -- DPoP htu: the raw request target (RFC 9449 section 4.3 check 9) -----------------------------

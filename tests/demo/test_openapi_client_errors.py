@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.refusals import assert_refused
+
 OPENAPI_ROUTES = ["/api/docs", "/api/schema"]
 TOO_MANY = {"error": "invalid_request",
             "message": "Too many parameters in the query string or form body"}
@@ -18,16 +20,6 @@ MANY_FIELDS = urlencode({f"f{i}": "1" for i in range(1001)})
 def log(caplog):
     caplog.set_level(logging.DEBUG)
     return caplog
-
-
-def assert_refused(response, body, log, exception):
-    assert response.status_code == 400, response.content
-    assert response["Content-Type"] == "application/json"
-    assert response.json() == body
-    [line] = [r for r in log.records if r.name.startswith("django.security")]
-    assert (line.name, line.levelno, line.exc_info) == (
-        f"django.security.{exception}", logging.WARNING, None)
-    assert [r for r in log.records if r.levelno >= logging.ERROR or r.exc_info] == []
 
 
 @pytest.mark.parametrize("debug", [False, True])
